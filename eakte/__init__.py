@@ -1,0 +1,26 @@
+"""eakte: electronic records (E-Akte) backend for German municipalities."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from eakte.bootstrap import build_ports
+from eakte.config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The app factory: settings from the environment unless given."""
+    from eakte.api import init_api
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.json.sort_keys = False
+    app.extensions["eakte"] = build_ports(settings)
+    if settings.proxy_count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count
+        )
+    init_api(app)
+    return app

@@ -1,0 +1,144 @@
+"""/api/v1/case-files: Akten, their Vorgänge and grants."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from eakte.api.idempotency import idempotent
+from eakte.api.requests import context
+from eakte.api.schemas.common import page_of
+from eakte.api.schemas.records import (
+    CaseFileCreateSchema,
+    CaseFilePatchSchema,
+    CaseFileQuery,
+    CaseFileSchema,
+    GrantCreateSchema,
+    GrantSchema,
+    ProcessCreateSchema,
+    ProcessSchema,
+)
+from eakte.errors import InvalidInputError
+from eakte.models.vocabulary import CaseFileStatus, GrantPermission
+from eakte.services import case_files, grants, processes
+
+blp = Blueprint("case_files", __name__, url_prefix="/api/v1/case-files", description="Akten")
+
+
+def _etag(case_file: object) -> dict[str, str]:
+    return {"ETag": f'"{case_file.version}"'}
+
+
+def _if_match_version() -> int | None:
+    """The version named by If-Match; None when the header is absent."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise InvalidInputError("If-Match must be the ETag of the case file, e.g. \"3\"")
+    return int(tag)
+
+
+@blp.route("")
+class CaseFiles(MethodView):
+    @blp.arguments(CaseFileQuery, location="query")
+    @blp.response(200, page_of(CaseFileSchema))
+    def get(self, query: dict) -> object:
+        """Case files the caller may read, newest first; filter by department, status, file_plan."""
+        return case_files.list_case_files(
+            context(),
+            department=query.get("department"),
+            status=CaseFileStatus(query["status"]) if query.get("status") else None,
+            file_plan=query.get("file_plan"),
+            limit=query["limit"],
+            cursor=query["cursor"],
+        )
+
+    @idempotent
+    @blp.arguments(CaseFileCreateSchema)
+    @blp.response(201, CaseFileSchema)
+    def post(self, body: dict) -> object:
+        """Create a case file; it gets the next Aktenzeichen of its file plan node (clerk+)."""
+        case_file = case_files.create_case_file(context(), **body)
+        return case_file, {
+            "Location": url_for(".CaseFile", case_file_id=case_file.id),
+            **_etag(case_file),
+        }
+
+
+@blp.route("/<uuid:case_file_id>")
+class CaseFile(MethodView):
+    @blp.response(200, CaseFileSchema)
+    def get(self, case_file_id: uuid.UUID) -> object:
+        """One case file (reader+)."""
+        case_file = case_files.get_case_file(context(), case_file_id)
+        return case_file, _etag(case_file)
+
+    @blp.arguments(CaseFilePatchSchema)
+    @blp.response(200, CaseFileSchema)
+    def patch(self, body: dict, case_file_id: uuid.UUID) -> object:
+        """Change title (clerk+) or confidentiality (lead); needs If-Match."""
+        case_file = case_files.update_case_file(
+            context(), case_file_id, expected_version=_if_match_version(), **body
+        )
+        return case_file, _etag(case_file)
+
+
+@blp.route("/<uuid:case_file_id>/close")
+class CloseCaseFile(MethodView):
+    @blp.response(200, CaseFileSchema)
+    def post(self, case_file_id: uuid.UUID) -> object:
+        """zdA-Verfügung: close the case file; sets retain_until (clerk+)."""
+        case_file = case_files.close_case_file(context(), case_file_id)
+        return case_file, _etag(case_file)
+
+
+@blp.route("/<uuid:case_file_id>/processes")
+class Processes(MethodView):
+    @blp.response(200, page_of(ProcessSchema))
+    def get(self, case_file_id: uuid.UUID) -> object:
+        """The case file's Vorgänge (reader+)."""
+        return {"items": processes.list_processes(context(), case_file_id), "next": None}
+
+    @idempotent
+    @blp.arguments(ProcessCreateSchema)
+    @blp.response(201, ProcessSchema)
+    def post(self, body: dict, case_file_id: uuid.UUID) -> object:
+        """Open a Vorgang in the case file (clerk+)."""
+        return processes.create_process(context(), case_file_id, title=body["title"])
+
+
+@blp.route("/<uuid:case_file_id>/grants")
+class Grants(MethodView):
+    @blp.response(200, page_of(GrantSchema))
+    def get(self, case_file_id: uuid.UUID) -> object:
+        """Who else may use this case file (lead)."""
+        return {"items": grants.list_grants(context(), case_file_id), "next": None}
+
+    @idempotent
+    @blp.arguments(GrantCreateSchema)
+    @blp.response(201, GrantSchema)
+    @blp.alt_response(200, schema=GrantSchema, description="An existing grant was replaced")
+    def post(self, body: dict, case_file_id: uuid.UUID) -> object:
+        """Open the case file to a department or a named principal, maybe until a time (lead)."""
+        grant, created = grants.create_grant(
+            context(),
+            case_file_id,
+            department=body.get("department"),
+            principal=body.get("principal"),
+            permission=GrantPermission(body["permission"]),
+            expires_at=body["expires_at"],
+        )
+        return grant, 201 if created else 200
+
+
+@blp.route("/<uuid:case_file_id>/grants/<uuid:grant_id>")
+class Grant(MethodView):
+    @blp.response(204)
+    def delete(self, case_file_id: uuid.UUID, grant_id: uuid.UUID) -> None:
+        """Withdraw a grant (lead)."""
+        grants.delete_grant(context(), case_file_id, grant_id)

@@ -1,0 +1,67 @@
+"""/api/v1/file-plan: the Aktenplan."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from eakte.api.idempotency import idempotent
+from eakte.api.requests import context
+from eakte.api.schemas.records import (
+    FilePlanNodeCreateSchema,
+    FilePlanNodeSchema,
+    FilePlanTreeSchema,
+)
+from eakte.models.vocabulary import Disposition
+from eakte.services import file_plan
+
+blp = Blueprint("file_plan", __name__, url_prefix="/api/v1/file-plan", description="Aktenplan")
+
+
+class _TreeNode:
+    """A file plan node with its children, for the tree answer."""
+
+    def __init__(self, node: object) -> None:
+        self._node = node
+        self.children: list[_TreeNode] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._node, name)
+
+
+@blp.route("")
+class FilePlan(MethodView):
+    @blp.response(200, FilePlanTreeSchema)
+    def get(self) -> object:
+        """The whole Aktenplan as a tree, ordered by code (everyone signed in)."""
+        nodes = file_plan.list_nodes(context())
+        wrapped = {node.id: _TreeNode(node) for node in nodes}
+        roots = []
+        for node in nodes:
+            parent = wrapped.get(node.parent_id) if node.parent_id else None
+            (parent.children if parent else roots).append(wrapped[node.id])
+        return {"items": roots, "next": None}
+
+    @idempotent
+    @blp.arguments(FilePlanNodeCreateSchema)
+    @blp.response(201, FilePlanNodeSchema)
+    def post(self, body: dict) -> object:
+        """Add a node with its retention rule (records manager)."""
+        node = file_plan.create_node(
+            context(),
+            code=body["code"],
+            title=body["title"],
+            parent=body["parent"],
+            retention_years=body["retention_years"],
+            disposition=Disposition(body["disposition"]),
+        )
+        return node, {"Location": url_for(".FilePlanNode", code=node.code)}
+
+
+@blp.route("/<code>")
+class FilePlanNode(MethodView):
+    @blp.response(200, FilePlanNodeSchema)
+    def get(self, code: str) -> object:
+        """One node."""
+        return file_plan.get_node(context(), code)

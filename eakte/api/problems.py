@@ -1,0 +1,150 @@
+"""Every error leaves as `application/problem+json` (RFC 9457); this table is the one map."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from werkzeug.exceptions import HTTPException
+
+from eakte import errors
+from eakte.db import UNAVAILABLE_ERRORS
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "urn:eakte:problem:"
+MEDIA_TYPE = "application/problem+json"
+
+# error class → (status, title); the first matching class in MRO order wins.
+STATUS_OF: dict[type[errors.EakteError], tuple[int, str]] = {
+    errors.AuthenticationError: (401, "Authentication required"),
+    errors.AccessDeniedError: (403, "Forbidden"),
+    errors.NotFoundError: (404, "Not found"),
+    errors.CaseFileClosedError: (409, "Case file is closed"),
+    errors.ConflictError: (409, "Conflict"),
+    errors.IdempotencyConflictError: (409, "Idempotency key conflict"),
+    errors.PreconditionFailedError: (412, "Precondition failed"),
+    errors.InvalidInputError: (422, "Invalid input"),
+    errors.PreconditionRequiredError: (428, "Precondition required"),
+    errors.DependencyUnavailableError: (503, "Service unavailable"),
+}
+
+# Framework errors keep their status; they get a stable type too.
+HTTP_CODES = {
+    400: "bad-request",
+    401: "unauthenticated",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "invalid-input",
+    431: "headers-too-large",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    field_errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "request_id": g.get("request_id"),
+    }
+    if field_errors:
+        body["errors"] = field_errors
+    response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(errors.EakteError, _from_domain)
+    app.register_error_handler(HTTPException, _from_http)
+    for error_class in UNAVAILABLE_ERRORS:
+        app.register_error_handler(error_class, _from_database)
+    app.register_error_handler(Exception, _from_unexpected)
+
+
+def _from_domain(error: errors.EakteError) -> Response:
+    status, title = next(
+        STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF
+    )
+    headers = {}
+    if isinstance(error, errors.AuthenticationError):
+        headers["WWW-Authenticate"] = 'Bearer realm="eakte"'
+    if isinstance(error, errors.DependencyUnavailableError):
+        headers["Retry-After"] = str(error.retry_after)
+    field_errors = _pointers(error.errors, "json") if error.errors else None
+    return problem(status, error.code, title, error.detail, field_errors=field_errors, headers=headers)
+
+
+def _from_http(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    field_errors = None
+    if "messages" in data:  # webargs/marshmallow validation failure
+        field_errors = [
+            item
+            for location, messages in data["messages"].items()
+            for item in _pointers(messages, location)
+        ]
+    detail = data.get("message") or error.description or error.name
+    if status == 422 and field_errors:
+        detail = "The request has invalid fields; see `errors`."
+    elif field_errors:  # e.g. webargs' 400 for a body that is not JSON
+        detail = "; ".join(item["detail"] for item in field_errors)
+        field_errors = None
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.get_response().headers.get("Allow"):
+        headers["Allow"] = error.get_response().headers["Allow"]
+    code = HTTP_CODES.get(status, "http-error")
+    return problem(status, code, error.name, detail, field_errors=field_errors, headers=headers)
+
+
+def _from_database(error: Exception) -> Response:
+    log.warning("database unavailable: %s", type(error).__name__)
+    return problem(
+        503,
+        errors.DependencyUnavailableError.code,
+        "Service unavailable",
+        "The database cannot be reached right now; nothing was changed. Retry shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _from_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return _from_http(error)
+    log.exception("unexpected error (request %s)", g.get("request_id"))
+    return problem(500, "internal-error", "Internal server error", "An unexpected error occurred.")
+
+
+def _pointers(messages: Any, location: str, prefix: str = "") -> list[dict[str, str]]:
+    """Flatten marshmallow's nested message dicts into RFC 9457 `errors` items."""
+    items: list[dict[str, str]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = "" if key == "_schema" else str(key)
+            path = f"{prefix}/{name}" if name else prefix
+            items.extend(_pointers(value, location, path))
+    elif isinstance(messages, list | tuple):
+        for message in messages:
+            items.extend(_pointers(message, location, prefix))
+    else:
+        if location in ("query", "querystring"):
+            items.append({"parameter": prefix.lstrip("/"), "detail": str(messages)})
+        else:
+            items.append({"pointer": "#" + prefix, "detail": str(messages)})
+    return items

@@ -1,0 +1,74 @@
+"""Per-request plumbing: request id, database session, service context, bearer auth."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import Flask, Response, current_app, g, request
+
+from eakte.errors import AuthenticationError
+from eakte.services import audit, tokens
+from eakte.services.context import Context, Ports
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Endpoints anyone may call; everything else needs a bearer token.
+PUBLIC_ENDPOINTS = {"health.health", "health.ready", "api-docs.openapi_json"}
+
+
+def ports() -> Ports:
+    return current_app.extensions["eakte"]
+
+
+def context() -> Context:
+    """The authenticated service context of this request."""
+    return g.ctx
+
+
+def register(app: Flask) -> None:
+    app.before_request(_begin)
+    app.after_request(_stamp)
+    app.teardown_request(_end)
+
+
+def _begin() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return
+    the_ports = ports()
+    session = the_ports.session_factory()
+    g.db = session
+    ctx = Context(
+        ports=the_ports,
+        session=session,
+        request_id=g.request_id,
+        client_address=request.remote_addr,
+    )
+    g.ctx = ctx
+    ctx.actor = tokens.authenticate(ctx, _bearer_token(ctx))
+
+
+def _bearer_token(ctx: Context) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise audit.deny(
+            ctx,
+            "auth.token",
+            AuthenticationError("send `Authorization: Bearer <token>`"),
+        )
+    return token.strip()
+
+
+def _stamp(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def _end(_error: BaseException | None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()

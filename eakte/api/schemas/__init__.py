@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the shapes of the HTTP API (never the ORM models)."""

@@ -1,0 +1,75 @@
+"""Departments, principals, memberships, roles and tokens."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+from eakte.api.schemas.common import UtcDateTime, choice_field, code_field, text_field, username_field
+from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind, values
+
+
+class DepartmentCreateSchema(ma.Schema):
+    code = code_field(required=True)
+    name = text_field(200, required=True)
+    parent = code_field(load_default=None, allow_none=True)
+
+
+class DepartmentSchema(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+    parent = fields.Function(lambda d: d.parent.code if d.parent else None)
+    created_at = UtcDateTime()
+
+
+class MembershipSchema(ma.Schema):
+    department = code_field(required=True)
+    role = choice_field(values(DepartmentRole), required=True)
+
+
+class MembershipOutSchema(ma.Schema):
+    department = fields.Function(lambda m: m.department.code)
+    role = fields.String()
+
+
+class MembershipDeleteSchema(ma.Schema):
+    department = code_field(required=True)
+    role = choice_field(values(DepartmentRole))
+
+
+class RoleSchema(ma.Schema):
+    role = choice_field(values(GlobalRole), required=True)
+
+
+class PrincipalCreateSchema(ma.Schema):
+    username = username_field(required=True)
+    display_name = text_field(200, required=True)
+    kind = choice_field(values(PrincipalKind), load_default=PrincipalKind.USER.value)
+
+
+class PrincipalSchema(ma.Schema):
+    username = fields.String()
+    display_name = fields.String()
+    kind = fields.String()
+    active = fields.Boolean()
+    memberships = fields.List(fields.Nested(MembershipOutSchema))
+    roles = fields.Function(lambda p: sorted(p.global_roles))
+    created_at = UtcDateTime()
+
+
+class TokenCreateSchema(ma.Schema):
+    expires_at = UtcDateTime(load_default=None)
+
+
+class TokenCreatedSchema(ma.Schema):
+    id = fields.UUID()
+    token = fields.String()
+    expires_at = UtcDateTime(allow_none=True)
+
+
+class TokenInfoSchema(ma.Schema):
+    id = fields.UUID()
+    created_at = UtcDateTime()
+    expires_at = UtcDateTime(allow_none=True)
+    revoked_at = UtcDateTime(allow_none=True)
+    last_used_at = UtcDateTime(allow_none=True)

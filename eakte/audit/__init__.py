@@ -1,0 +1,1 @@
+"""Hash chain, Merkle checkpoints, signatures, proofs and the offline verifier."""

@@ -1,0 +1,200 @@
+"""The `eakte` command: operator tasks on one instance.
+
+Every command reads the same `EAKTE_*` settings as the server and acts as the
+trusted `system:cli` actor through the service layer, so its actions are
+audited like any other. Errors are one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import re
+import secrets
+import sys
+from collections.abc import Iterator
+
+import click
+
+from eakte.api.schemas.common import USERNAME_PATTERN
+from eakte.bootstrap import build_ports
+from eakte.config import Settings
+from eakte.db import UNAVAILABLE_ERRORS
+from eakte.errors import ConfigError, EakteError
+from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind, values
+from eakte.services import principals, tokens
+from eakte.services.context import Context, Ports
+
+
+class _Group(click.Group):
+    """Turns our errors into one line on stderr instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(f"configuration: {error.detail}") from None
+        except EakteError as error:
+            raise click.ClickException(error.detail) from None
+        except UNAVAILABLE_ERRORS as error:
+            raise click.ClickException(
+                f"database unavailable ({type(error).__name__}); is it running and initialised?"
+            ) from None
+
+
+@click.group(cls=_Group)
+def main() -> None:
+    """eakte: electronic records for municipalities."""
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@contextlib.contextmanager
+def _system(ports: Ports | None = None) -> Iterator[Context]:
+    ports = ports or build_ports(_settings())
+    session = ports.session_factory()
+    try:
+        yield Context(ports=ports, session=session, system=f"cli:{getpass.getuser()}")
+    finally:
+        session.close()
+
+
+@main.command()
+def init() -> None:
+    """Create the instance: folders, key material, database schema, first admin."""
+    from eakte.migrations import upgrade_to_head
+    from eakte.services.setup import create_first_admin
+    from eakte.storage.keyring_file import create_keyring_file, write_secret_file
+
+    settings = _settings()
+    settings.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if settings.secret_key is None:
+        write_secret_file(settings.secret_key_path, secrets.token_hex(32) + "\n")
+    create_keyring_file(settings.keyring_path)
+    upgrade_to_head(settings.database_url)
+    with _system(build_ports(settings)) as system:
+        token = create_first_admin(system)
+    click.echo(f"Instance ready in {settings.instance_path}", err=True)
+    if token is None:
+        click.echo("User 'admin' exists already; `eakte token create admin` makes a new token.", err=True)
+    else:
+        click.echo("Token for user 'admin' (shown only now, keep it safe):", err=True)
+        click.echo(token)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the API with gunicorn."""
+    from eakte.db import make_engine
+    from eakte.migrations import is_at_head
+    from eakte.server import run_gunicorn
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        if not is_at_head(engine):
+            raise click.ClickException("the database schema is not current: run `eakte init` first")
+    finally:
+        engine.dispose()
+    run_gunicorn(settings, host=host, port=port, workers=workers, threads=threads)
+
+
+@main.group()
+def principal() -> None:
+    """Users and service accounts."""
+
+
+@principal.command("add")
+@click.argument("username")
+@click.option("--service", is_flag=True, help="A service account for another application.")
+@click.option("--display-name", help="Shown name; defaults to the username.")
+def principal_add(username: str, service: bool, display_name: str | None) -> None:
+    """Create a user (or a service account with --service)."""
+    kind = PrincipalKind.SERVICE if service else PrincipalKind.USER
+    _check_username(username)
+    with _system() as system:
+        principals.create_principal(
+            system, username=username, display_name=display_name or username, kind=kind
+        )
+    click.echo(f"created {kind.value} {username}", err=True)
+
+
+@main.group()
+def member() -> None:
+    """Department memberships."""
+
+
+@member.command("add")
+@click.argument("username")
+@click.option("--department", required=True, help="Department code, e.g. 32.")
+@click.option("--role", required=True, type=click.Choice(values(DepartmentRole)))
+def member_add(username: str, department: str, role: str) -> None:
+    """Make USERNAME a member of a department with a role (or change the role)."""
+    with _system() as system:
+        principals.add_membership(system, username, department=department, role=DepartmentRole(role))
+    click.echo(f"{username} is {role} in {department}", err=True)
+
+
+@main.group()
+def role() -> None:
+    """Global roles."""
+
+
+@role.command("grant")
+@click.argument("username")
+@click.argument("role_name", metavar="ROLE", type=click.Choice(values(GlobalRole)))
+def role_grant(username: str, role_name: str) -> None:
+    """Give USERNAME a global role."""
+    with _system() as system:
+        principals.grant_role(system, username, GlobalRole(role_name))
+    click.echo(f"{username} has role {role_name}", err=True)
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--days", type=click.IntRange(1, 3650), help="Valid for this many days.")
+@click.option("--no-expiry", is_flag=True, help="Never expires (service accounts; revoke when unused).")
+def token_create(username: str, days: int | None, no_expiry: bool) -> None:
+    """Create a token for USERNAME; prints only the token."""
+    with _system() as system:
+        expires_at = system.now() + dt.timedelta(days=days) if days else None
+        plain, _ = tokens.create_token(system, username, expires_at=expires_at, never_expires=no_expiry)
+    click.echo(plain)
+
+
+@main.command()
+def demo() -> None:
+    """Load German sample data: departments, Aktenplan, users, case files."""
+    from eakte.services.demo import load_demo_data
+
+    with _system() as system:
+        logins = load_demo_data(system)
+    if logins is None:
+        click.echo("demo data is there already (department 10 exists)", err=True)
+        return
+    click.echo("Demo users and their API tokens:")
+    for login in logins:
+        click.echo(f"  {login.username:<12} {login.display_name:<32} {login.token}")
+
+
+def _check_username(username: str) -> None:
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise click.ClickException(
+            f"invalid username {username!r}: 2-64 characters, lower-case letters, digits, '.', '_' or '-'"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Settings: the only reader of the environment.
+
+Every value comes from an `EAKTE_*` variable with an embedded default, so that
+a new user runs the whole product with no server. A bad value raises
+`ConfigError` naming the variable; nothing here builds clients or engines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from eakte.errors import ConfigError
+
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+STORAGE_SCHEMES = ("file", "s3")
+SEARCH_SCHEMES = ("file", "http", "https")
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    storage_url: str
+    search_url: str
+    secret_key: str | None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str | None = None
+    timezone: str = "Europe/Berlin"
+    token_ttl_days: int = 90
+    proxy_count: int = 0
+    max_request_bytes: int = 1024 * 1024
+    sqlite_busy_timeout_ms: int = 30_000
+
+    @property
+    def keyring_path(self) -> Path:
+        return self.instance_path / "keyring.json"
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.instance_path / "secret_key"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Env(os.environ if environ is None else environ)
+        instance = Path(env.text("EAKTE_INSTANCE_PATH", "instance")).expanduser().absolute()
+        settings = cls(
+            instance_path=instance,
+            database_url=env.url(
+                "EAKTE_DATABASE_URL", f"sqlite:///{instance / 'eakte.db'}", DATABASE_SCHEMES
+            ),
+            storage_url=env.url("EAKTE_STORAGE_URL", f"file://{instance / 'objects'}", STORAGE_SCHEMES),
+            search_url=env.url("EAKTE_SEARCH_URL", f"file://{instance / 'search'}", SEARCH_SCHEMES),
+            secret_key=env.optional("EAKTE_SECRET_KEY"),
+            s3_access_key=env.optional("EAKTE_S3_ACCESS_KEY"),
+            s3_secret_key=env.optional("EAKTE_S3_SECRET_KEY"),
+            s3_region=env.optional("EAKTE_S3_REGION"),
+            timezone=env.timezone("EAKTE_TIMEZONE", "Europe/Berlin"),
+            token_ttl_days=env.integer("EAKTE_TOKEN_TTL_DAYS", 90, minimum=1, maximum=3650),
+            proxy_count=env.integer("EAKTE_PROXY_COUNT", 0, minimum=0, maximum=10),
+            max_request_bytes=env.integer(
+                "EAKTE_MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024, maximum=2**40
+            ),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            raise ConfigError("EAKTE_SECRET_KEY", "must be at least 32 characters long")
+        if self.storage_url.startswith("s3://"):
+            _check_s3_url(self.storage_url)
+            for name, value in (
+                ("EAKTE_S3_ACCESS_KEY", self.s3_access_key),
+                ("EAKTE_S3_SECRET_KEY", self.s3_secret_key),
+            ):
+                if not value:
+                    raise ConfigError(name, "is required when EAKTE_STORAGE_URL is an s3:// URL")
+
+
+class _Env:
+    """Typed readers over one environment mapping; each error names its variable."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def optional(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+        if not minimum <= value <= maximum:
+            raise ConfigError(name, f"must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in schemes:
+            allowed = ", ".join(f"{s}://" for s in schemes)
+            # The value may carry a password: name the scheme only.
+            raise ConfigError(name, f"must start with one of {allowed} (got scheme {scheme!r})")
+        return value
+
+    def timezone(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(name, f"unknown time zone {value!r}") from None
+        return value
+
+
+def _check_s3_url(url: str) -> None:
+    parts = urlsplit(url)
+    bucket = parts.path.strip("/")
+    if not parts.hostname or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise ConfigError("EAKTE_STORAGE_URL", "must look like s3://HOST:PORT/BUCKET")
+    if parts.username or parts.password:
+        raise ConfigError(
+            "EAKTE_STORAGE_URL",
+            "must not carry credentials; use EAKTE_S3_ACCESS_KEY and EAKTE_S3_SECRET_KEY",
+        )
+    secure = parse_qs(parts.query).get("secure", ["true"])[0].lower()
+    if secure not in ("true", "false"):
+        raise ConfigError("EAKTE_STORAGE_URL", "?secure= must be true or false")

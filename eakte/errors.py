@@ -1,0 +1,77 @@
+"""The EakteError tree: what went wrong, in domain words, with a stable code.
+
+No HTTP here: `eakte.api.problems` maps each class to a status once.
+"""
+
+from __future__ import annotations
+
+
+class EakteError(Exception):
+    code = "error"
+
+    def __init__(self, detail: str, *, errors: dict | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class ConfigError(EakteError):
+    """A setting is missing or malformed; start-up stops with one line naming it."""
+
+    code = "config-invalid"
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+class AuthenticationError(EakteError):
+    code = "unauthenticated"
+
+
+class NotFoundError(EakteError):
+    """The object does not exist, or the caller may not know that it does."""
+
+    code = "not-found"
+
+
+class AccessDeniedError(EakteError):
+    code = "forbidden"
+
+
+class InvalidInputError(EakteError):
+    """Input that passed the schema but breaks a domain rule (unknown code, bad cursor)."""
+
+    code = "invalid-input"
+
+
+class ConflictError(EakteError):
+    """The request clashes with the current state (duplicate code, closed case file)."""
+
+    code = "conflict"
+
+
+class CaseFileClosedError(ConflictError):
+    code = "case-file-closed"
+
+
+class PreconditionFailedError(EakteError):
+    code = "precondition-failed"
+
+
+class PreconditionRequiredError(EakteError):
+    code = "precondition-required"
+
+
+class IdempotencyConflictError(EakteError):
+    code = "idempotency-key-conflict"
+
+
+class DependencyUnavailableError(EakteError):
+    """A backing service (database, object store, search) cannot be reached right now."""
+
+    code = "dependency-unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -1,0 +1,21 @@
+"""ORM entities (one module per aggregate) and the pure rules beside them."""
+
+from eakte.models.audit import AuditEvent
+from eakte.models.idempotency import IdempotencyRecord
+from eakte.models.organisation import ApiToken, Department, Membership, Principal, PrincipalRole
+from eakte.models.records import CaseFile, FilePlanNode, Grant, Process, ReferenceCounter
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "CaseFile",
+    "Department",
+    "FilePlanNode",
+    "Grant",
+    "IdempotencyRecord",
+    "Membership",
+    "Principal",
+    "PrincipalRole",
+    "Process",
+    "ReferenceCounter",
+]

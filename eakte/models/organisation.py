@@ -1,0 +1,100 @@
+"""Departments (Organisationseinheiten), principals, memberships, roles and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eakte.db import Base, UTCDateTime
+from eakte.models._columns import created_at, enum_column, one_of, uuid_pk
+from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind
+
+
+class Department(Base):
+    __tablename__ = "department"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("department.id"), index=True)
+    created_at: Mapped[dt.datetime] = created_at()
+
+    parent: Mapped[Department | None] = relationship(remote_side=[id])
+
+
+class Principal(Base):
+    __tablename__ = "principal"
+    __table_args__ = (CheckConstraint(one_of("kind", PrincipalKind), name="kind"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = enum_column(PrincipalKind)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = created_at()
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="principal", cascade="all, delete-orphan", lazy="selectin"
+    )
+    roles: Mapped[list[PrincipalRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def global_roles(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.roles)
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (
+        UniqueConstraint("principal_id", "department_id"),
+        CheckConstraint(one_of("role", DepartmentRole), name="role"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    principal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("principal.id", ondelete="CASCADE"), index=True
+    )
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("department.id"), index=True)
+    role: Mapped[str] = enum_column(DepartmentRole)
+    created_at: Mapped[dt.datetime] = created_at()
+
+    principal: Mapped[Principal] = relationship(back_populates="memberships")
+    department: Mapped[Department] = relationship(lazy="joined")
+
+
+class PrincipalRole(Base):
+    __tablename__ = "principal_role"
+    __table_args__ = (
+        UniqueConstraint("principal_id", "role"),
+        CheckConstraint(one_of("role", GlobalRole), name="role"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    principal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("principal.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = enum_column(GlobalRole)
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored (tokens are 256-bit random)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    principal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("principal.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = created_at()
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    principal: Mapped[Principal] = relationship()

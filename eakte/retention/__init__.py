@@ -1,0 +1,1 @@
+"""Retention evaluation, legal holds, disposition runs and archive export."""

@@ -1,0 +1,17 @@
+"""Retention dates as German records practice counts them: pure functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def retain_until(closed_on: dt.date, retention_years: int) -> dt.date:
+    """Keep until 31 December of the closing year plus the retention period.
+
+    The period starts with the end of the year in which the case file was
+    closed (zdA), so a file closed on 3 March 2026 with 10 years is kept
+    until 31 December 2036.
+    """
+    if retention_years < 0:
+        raise ValueError("retention_years must not be negative")
+    return dt.date(closed_on.year + retention_years, 12, 31)

@@ -1,0 +1,1 @@
+"""Text extraction, search adapters and the indexing outbox."""

@@ -1,0 +1,164 @@
+"""Access control, once, for every use case.
+
+Each check either returns what the caller may use or writes a `denied` audit
+event and raises: 404 where the caller may not know the object exists, 403
+where it may (the department list, its own case file with too small a role).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+
+from eakte.errors import AccessDeniedError, AuthenticationError, NotFoundError
+from eakte.models import CaseFile, Department, Grant
+from eakte.models.permissions import (
+    Access,
+    GrantFacts,
+    case_file_access,
+    department_access,
+    effective_roles,
+)
+from eakte.models.vocabulary import DepartmentRole, GlobalRole
+from eakte.services import audit
+from eakte.services.context import Context
+
+
+def require_authenticated(ctx: Context, action: str) -> None:
+    if ctx.actor is None and ctx.system is None:
+        raise audit.deny(ctx, action, AuthenticationError("authentication required"))
+
+
+def roles_of(ctx: Context) -> dict[uuid.UUID, DepartmentRole]:
+    """The caller's role in every department, memberships spread to sub-departments."""
+    if ctx._roles is None:
+        memberships = (
+            {m.department_id: m.role for m in ctx.actor.memberships} if ctx.actor else {}
+        )
+        parents = dict(ctx.session.execute(select(Department.id, Department.parent_id)).all())
+        ctx._roles = effective_roles(memberships, parents)
+    return ctx._roles
+
+
+def has_global_role(ctx: Context, role: GlobalRole) -> bool:
+    return ctx.system is not None or (
+        ctx.actor is not None and role.value in ctx.actor.global_roles
+    )
+
+
+def require_global_role(
+    ctx: Context,
+    role: GlobalRole,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: object = None,
+) -> None:
+    require_authenticated(ctx, action)
+    if not has_global_role(ctx, role):
+        raise audit.deny(
+            ctx,
+            action,
+            AccessDeniedError(f"this action needs the global role {role.value!r}"),
+            object_type=object_type,
+            object_id=object_id,
+        )
+
+
+def require_self_or_role(
+    ctx: Context, username: str, role: GlobalRole, action: str, *, object_type: str
+) -> None:
+    require_authenticated(ctx, action)
+    if ctx.actor is not None and ctx.actor.username == username:
+        return
+    require_global_role(ctx, role, action, object_type=object_type, object_id=username)
+
+
+def require_department_role(
+    ctx: Context, department: Department, needed: Access, action: str, *, object_type: str
+) -> None:
+    require_authenticated(ctx, action)
+    if ctx.system is not None:
+        return
+    if department_access(roles_of(ctx), department.id) < needed:
+        raise audit.deny(
+            ctx,
+            action,
+            AccessDeniedError(
+                f"your role in department {department.code} does not allow this action"
+            ),
+            object_type=object_type,
+            department=department.code,
+        )
+
+
+def access_to_case_file(ctx: Context, case_file: CaseFile) -> Access:
+    if ctx.system is not None:
+        return Access.MANAGE
+    if ctx.actor is None:
+        return Access.NONE
+    grants = ctx.session.scalars(select(Grant).where(Grant.case_file_id == case_file.id))
+    return case_file_access(
+        principal_id=ctx.actor.id,
+        roles=roles_of(ctx),
+        department_id=case_file.department_id,
+        confidential=case_file.confidential,
+        grants=[
+            GrantFacts(g.permission, g.expires_at, g.department_id, g.principal_id) for g in grants
+        ],
+        now=ctx.now(),
+    )
+
+
+def require_case_file(
+    ctx: Context, case_file_id: uuid.UUID, needed: Access, action: str
+) -> CaseFile:
+    """Load a case file the caller may use at `needed` level, or deny."""
+    require_authenticated(ctx, action)
+    case_file = ctx.session.get(CaseFile, case_file_id)
+    access = access_to_case_file(ctx, case_file) if case_file is not None else Access.NONE
+    if access == Access.NONE:
+        raise audit.deny(
+            ctx,
+            action,
+            NotFoundError(f"case file {case_file_id} not found"),
+            object_type="case_file",
+            object_id=case_file_id,
+        )
+    if access < needed:
+        raise audit.deny(
+            ctx,
+            action,
+            AccessDeniedError(f"you may not {_verb(needed)} case file {case_file.reference}"),
+            object_type="case_file",
+            object_id=case_file_id,
+            department=case_file.department.code,
+        )
+    return case_file
+
+
+def readable_case_files(ctx: Context) -> ColumnElement[bool]:
+    """The SQL twin of `case_file_access(...) >= READ`, so lists are trimmed before paging."""
+    if ctx.system is not None:
+        return true()
+    if ctx.actor is None:
+        return false()
+    roles = roles_of(ctx)
+    now = ctx.now()
+    active = or_(Grant.expires_at.is_(None), Grant.expires_at > now)
+    by_principal = select(Grant.case_file_id).where(Grant.principal_id == ctx.actor.id, active)
+    by_department = select(Grant.case_file_id).where(
+        Grant.department_id.in_(list(roles)), active
+    )
+    return or_(
+        CaseFile.id.in_(by_principal),
+        and_(
+            CaseFile.confidential.is_(False),
+            or_(CaseFile.department_id.in_(list(roles)), CaseFile.id.in_(by_department)),
+        ),
+    )
+
+
+def _verb(needed: Access) -> str:
+    return {Access.READ: "read", Access.WRITE: "change", Access.MANAGE: "manage"}[needed]

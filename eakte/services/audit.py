@@ -1,0 +1,61 @@
+"""Appending audit events: in the action's own transaction, or alone for a denial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eakte.errors import EakteError
+from eakte.models import AuditEvent
+from eakte.models.vocabulary import Outcome
+from eakte.services.context import Context
+
+
+def record(
+    ctx: Context,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: object = None,
+    department: str | None = None,
+    outcome: Outcome = Outcome.ALLOWED,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add the event to the current transaction: it commits or rolls back with the action."""
+    event = AuditEvent(
+        occurred_at=ctx.now(),
+        actor=ctx.actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        department=department,
+        outcome=outcome.value,
+        request_id=ctx.request_id,
+        client_address=ctx.client_address,
+        details=details or None,
+    )
+    ctx.session.add(event)
+    return event
+
+
+def deny(
+    ctx: Context,
+    action: str,
+    error: EakteError,
+    *,
+    object_type: str | None = None,
+    object_id: object = None,
+    department: str | None = None,
+) -> EakteError:
+    """Throw away the pending work, commit a `denied` event, and hand back the error to raise."""
+    ctx.session.rollback()
+    record(
+        ctx,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        department=department,
+        outcome=Outcome.DENIED,
+        details={"reason": error.code},
+    )
+    ctx.commit()
+    return error

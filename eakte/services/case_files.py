@@ -1,0 +1,186 @@
+"""Case files (Akten): create, read, change, close — within the caller's rights."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from eakte.errors import (
+    CaseFileClosedError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+)
+from eakte.models import CaseFile, Department, FilePlanNode, Grant
+from eakte.models.permissions import Access
+from eakte.models.references import format_reference
+from eakte.models.vocabulary import CaseFileStatus, GrantPermission
+from eakte.retention.policy import retain_until
+from eakte.services import access, audit
+from eakte.services.context import Context
+from eakte.services.departments import department_by_code
+from eakte.services.file_plan import node_by_code
+from eakte.services.pagination import Page, paginate
+from eakte.services.references import next_running_number
+
+
+def _record(ctx: Context, action: str, case_file: CaseFile, **details: object) -> None:
+    audit.record(
+        ctx,
+        action,
+        object_type="case_file",
+        object_id=case_file.id,
+        department=case_file.department.code,
+        details={"reference": case_file.reference, **details},
+    )
+
+
+def list_case_files(
+    ctx: Context,
+    *,
+    department: str | None = None,
+    status: CaseFileStatus | None = None,
+    file_plan: str | None = None,
+    limit: int,
+    cursor: str | None,
+) -> Page[CaseFile]:
+    access.require_authenticated(ctx, "case_file.list")
+    stmt = select(CaseFile).where(access.readable_case_files(ctx))
+    if department is not None:
+        stmt = stmt.join(Department, CaseFile.department_id == Department.id).where(
+            Department.code == department
+        )
+    if file_plan is not None:
+        stmt = stmt.join(FilePlanNode, CaseFile.file_plan_node_id == FilePlanNode.id).where(
+            FilePlanNode.code == file_plan
+        )
+    if status is not None:
+        stmt = stmt.where(CaseFile.status == status.value)
+    page = paginate(
+        ctx.session,
+        stmt,
+        [CaseFile.created_at, CaseFile.id],
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+    filters = {"department": department, "status": status, "file_plan": file_plan}
+    audit.record(
+        ctx,
+        "case_file.list",
+        details={"filters": {k: v for k, v in filters.items() if v}, "count": len(page.items)},
+    )
+    ctx.commit()
+    return page
+
+
+def get_case_file(ctx: Context, case_file_id: uuid.UUID) -> CaseFile:
+    case_file = access.require_case_file(ctx, case_file_id, Access.READ, "case_file.read")
+    _record(ctx, "case_file.read", case_file)
+    ctx.commit()
+    return case_file
+
+
+def create_case_file(
+    ctx: Context, *, file_plan: str, department: str, title: str, confidential: bool = False
+) -> CaseFile:
+    action = "case_file.create"
+    access.require_authenticated(ctx, action)
+    unit = department_by_code(ctx, department)
+    node = node_by_code(ctx, file_plan)
+    access.require_department_role(ctx, unit, Access.WRITE, action, object_type="case_file")
+    year = ctx.today().year
+    number = next_running_number(ctx.session, node.id, year)
+    case_file = CaseFile(
+        reference=format_reference(node.code, number, year),
+        title=title,
+        department=unit,
+        file_plan_node=node,
+        confidential=confidential,
+        created_at=ctx.now(),
+        created_by_id=ctx.actor_id,
+    )
+    ctx.session.add(case_file)
+    ctx.session.flush()
+    if confidential:
+        _name_actor(ctx, case_file)
+    _record(ctx, action, case_file, file_plan=node.code, confidential=confidential)
+    ctx.commit()
+    return case_file
+
+
+def update_case_file(
+    ctx: Context,
+    case_file_id: uuid.UUID,
+    *,
+    expected_version: int | None,
+    title: str | None = None,
+    confidential: bool | None = None,
+) -> CaseFile:
+    """Change title and confidentiality; needs the version the caller last saw (If-Match)."""
+    action = "case_file.update"
+    needed = Access.MANAGE if confidential is not None else Access.WRITE
+    case_file = access.require_case_file(ctx, case_file_id, needed, action)
+    if expected_version is None:
+        raise PreconditionRequiredError("send If-Match with the ETag of the case file")
+    if expected_version != case_file.version:
+        raise PreconditionFailedError(
+            "the case file was changed since you read it; fetch it again and retry"
+        )
+    require_open(case_file)
+    changes: dict[str, object] = {}
+    if title is not None and title != case_file.title:
+        case_file.title = title
+        changes["title"] = True  # the title itself may hold personal data: not logged
+    if confidential is not None and confidential != case_file.confidential:
+        case_file.confidential = confidential
+        changes["confidential"] = confidential
+        if confidential:
+            _name_actor(ctx, case_file)
+    if changes:
+        ctx.session.flush()
+    _record(ctx, action, case_file, changed=sorted(changes))
+    ctx.commit()
+    return case_file
+
+
+def close_case_file(ctx: Context, case_file_id: uuid.UUID) -> CaseFile:
+    """zdA-Verfügung: close the case file and start its retention clock."""
+    action = "case_file.close"
+    case_file = access.require_case_file(ctx, case_file_id, Access.WRITE, action)
+    require_open(case_file)
+    closed_on = ctx.today()
+    case_file.status = CaseFileStatus.CLOSED.value
+    case_file.closed_at = ctx.now()
+    case_file.closed_by_id = ctx.actor_id
+    case_file.retain_until = retain_until(closed_on, case_file.file_plan_node.retention_years)
+    ctx.session.flush()
+    _record(ctx, action, case_file, retain_until=case_file.retain_until.isoformat())
+    ctx.commit()
+    return case_file
+
+
+def require_open(case_file: CaseFile) -> None:
+    if case_file.status != CaseFileStatus.OPEN.value:
+        raise CaseFileClosedError(f"case file {case_file.reference} is closed")
+
+
+def _name_actor(ctx: Context, case_file: CaseFile) -> None:
+    """A confidential case file stays reachable for whoever made it confidential."""
+    if ctx.actor is None:
+        return
+    existing = ctx.session.scalar(
+        select(Grant).where(Grant.case_file_id == case_file.id, Grant.principal_id == ctx.actor.id)
+    )
+    if existing is None:
+        ctx.session.add(
+            Grant(
+                case_file_id=case_file.id,
+                principal_id=ctx.actor.id,
+                permission=GrantPermission.WRITE.value,
+                created_by_id=ctx.actor.id,
+            )
+        )
+    else:
+        existing.permission = GrantPermission.WRITE.value
+        existing.expires_at = None

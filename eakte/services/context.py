@@ -1,0 +1,70 @@
+"""What a use case receives: the ports (built once) and the per-call context."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from eakte.config import Settings
+from eakte.models import Principal
+from eakte.models.vocabulary import DepartmentRole
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Ports:
+    """Everything outside the process that the services talk to, chosen once by bootstrap."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    clock: Callable[[], dt.datetime] = utcnow
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+
+@dataclass
+class Context:
+    """One caller, one unit of work.
+
+    `actor` is the authenticated principal; `system` names a trusted operator
+    channel (the CLI) that acts without a principal. Exactly one is set for
+    any call that reaches a use case; both are None only while authenticating.
+    """
+
+    ports: Ports
+    session: Session
+    actor: Principal | None = None
+    system: str | None = None
+    request_id: str | None = None
+    client_address: str | None = None
+    _roles: dict[uuid.UUID, DepartmentRole] | None = field(default=None, repr=False)
+
+    @property
+    def actor_name(self) -> str:
+        if self.actor is not None:
+            return self.actor.username
+        return f"system:{self.system}" if self.system else "anonymous"
+
+    @property
+    def actor_id(self) -> uuid.UUID | None:
+        return self.actor.id if self.actor is not None else None
+
+    def now(self) -> dt.datetime:
+        return self.ports.clock()
+
+    def today(self) -> dt.date:
+        """The calendar day at the municipality (years of Aktenzeichen and retention)."""
+        return self.now().astimezone(self.ports.timezone).date()
+
+    def commit(self) -> None:
+        self.session.commit()

@@ -1,0 +1,102 @@
+"""German sample data for trying eakte out (`eakte demo`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eakte.models.vocabulary import DepartmentRole, Disposition, GlobalRole, PrincipalKind
+from eakte.services import case_files, departments, file_plan, principals, tokens
+from eakte.services.context import Context
+
+DEPARTMENTS = [
+    ("10", "Hauptamt", None),
+    ("32", "Ordnungsamt", None),
+    ("32.1", "Gewerbe und Gaststätten", "32"),
+    ("50", "Sozialamt", None),
+    ("63", "Bauordnungsamt", None),
+]
+
+# code, title, parent, retention years, disposition
+FILE_PLAN = [
+    ("10", "Organisation und Personal", None, 10, Disposition.ARCHIVE),
+    ("10.20", "Personalangelegenheiten", "10", 10, Disposition.DESTROY),
+    ("32", "Sicherheit und Ordnung", None, 10, Disposition.ARCHIVE),
+    ("32.10", "Gewerbeangelegenheiten", "32", 10, Disposition.ARCHIVE),
+    ("32.20", "Ordnungswidrigkeiten", "32", 5, Disposition.DESTROY),
+    ("50", "Soziale Leistungen", None, 10, Disposition.DESTROY),
+    ("50.10", "Hilfe zum Lebensunterhalt", "50", 10, Disposition.DESTROY),
+    ("50.30", "Wohngeld", "50", 6, Disposition.DESTROY),
+    ("63", "Bauordnung", None, 30, Disposition.ARCHIVE),
+    ("63.10", "Baugenehmigungen", "63", 30, Disposition.ARCHIVE),
+    ("63.20", "Bauvoranfragen", "63", 10, Disposition.DESTROY),
+]
+
+# username, display name, (department, role) memberships, global roles
+PEOPLE = [
+    ("m.becker", "Martina Becker", [("10", DepartmentRole.LEAD)], [GlobalRole.ADMIN]),
+    ("k.weber", "Klaus Weber", [("32", DepartmentRole.LEAD)], []),
+    ("a.schmidt", "Anna Schmidt", [("32.1", DepartmentRole.CLERK)], []),
+    ("j.hoffmann", "Jonas Hoffmann", [("32", DepartmentRole.READER)], []),
+    ("s.koch", "Sabine Koch", [("50", DepartmentRole.LEAD)], []),
+    ("b.yilmaz", "Berkay Yılmaz", [("50", DepartmentRole.CLERK)], []),
+    ("t.wagner", "Thomas Wagner", [("63", DepartmentRole.LEAD)], []),
+    ("l.fischer", "Lena Fischer", [("63", DepartmentRole.CLERK)], []),
+    ("registratur", "Registratur (Petra Lange)", [], [GlobalRole.RECORDS_MANAGER]),
+    ("revision", "Rechnungsprüfung (Uwe Krämer)", [], [GlobalRole.AUDITOR]),
+]
+
+# filed by, department, file plan node, title, confidential
+CASE_FILES = [
+    ("a.schmidt", "32.1", "32.10", "Gewerbeanmeldung Bäckerei Sommer, Hauptstraße 12", False),
+    ("a.schmidt", "32.1", "32.10", "Gaststättenerlaubnis Café am Markt", False),
+    ("k.weber", "32", "32.20", "Bußgeldverfahren Lärmbelästigung Lindenweg 3", False),
+    ("b.yilmaz", "50", "50.30", "Wohngeldantrag Familie Özdemir", True),
+    ("b.yilmaz", "50", "50.10", "Hilfe zum Lebensunterhalt, Herr K.", True),
+    ("l.fischer", "63", "63.10", "Bauantrag Einfamilienhaus Am Lindenhof 4", False),
+    ("l.fischer", "63", "63.20", "Bauvoranfrage Aufstockung Kirchgasse 7", False),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    display_name: str
+    token: str
+
+
+def load_demo_data(system: Context) -> list[DemoLogin] | None:
+    """Create the sample municipality; None when it is there already.
+
+    Case files are created as their clerks, so that the audit trail and
+    `created_by` look like real work.
+    """
+    if departments.find_department(system.session, "10") is not None:
+        return None
+    for code, name, parent in DEPARTMENTS:
+        departments.create_department(system, code=code, name=name, parent=parent)
+    for code, title, parent, years, disposition in FILE_PLAN:
+        file_plan.create_node(
+            system, code=code, title=title, parent=parent, retention_years=years, disposition=disposition
+        )
+    logins = []
+    for username, display_name, memberships, roles in PEOPLE:
+        principals.create_principal(
+            system, username=username, display_name=display_name, kind=PrincipalKind.USER
+        )
+        for department, role in memberships:
+            principals.add_membership(system, username, department=department, role=role)
+        for role in roles:
+            principals.grant_role(system, username, role)
+        token, _ = tokens.create_token(system, username)
+        logins.append(DemoLogin(username, display_name, token))
+    for username, department, node, title, confidential in CASE_FILES:
+        clerk = Context(
+            ports=system.ports,
+            session=system.session,
+            actor=principals.find_principal(system, username),
+            request_id=system.request_id,
+        )
+        case_files.create_case_file(
+            clerk, file_plan=node, department=department, title=title, confidential=confidential
+        )
+    return logins

@@ -1,0 +1,87 @@
+"""The Aktenplan: readable by everyone signed in, maintained by records managers."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from eakte.errors import ConflictError, InvalidInputError, NotFoundError
+from eakte.models import FilePlanNode
+from eakte.models.vocabulary import Disposition, GlobalRole
+from eakte.services import access, audit
+from eakte.services.context import Context
+
+
+def find_node(ctx: Context, code: str) -> FilePlanNode | None:
+    return ctx.session.scalar(select(FilePlanNode).where(FilePlanNode.code == code))
+
+
+def node_by_code(ctx: Context, code: str, *, field: str = "file_plan") -> FilePlanNode:
+    node = find_node(ctx, code)
+    if node is None:
+        raise InvalidInputError(
+            f"unknown file plan code {code!r}", errors={field: [f"unknown file plan code {code!r}"]}
+        )
+    return node
+
+
+def list_nodes(ctx: Context) -> list[FilePlanNode]:
+    """All nodes ordered by code; the API shapes them into a tree."""
+    access.require_authenticated(ctx, "file_plan.list")
+    nodes = list(ctx.session.scalars(select(FilePlanNode).order_by(FilePlanNode.code)))
+    audit.record(ctx, "file_plan.list", details={"count": len(nodes)})
+    ctx.commit()
+    return nodes
+
+
+def get_node(ctx: Context, code: str) -> FilePlanNode:
+    access.require_authenticated(ctx, "file_plan.read")
+    node = find_node(ctx, code)
+    if node is None:
+        raise audit.deny(
+            ctx,
+            "file_plan.read",
+            NotFoundError(f"file plan node {code!r} not found"),
+            object_type="file_plan_node",
+            object_id=code,
+        )
+    audit.record(ctx, "file_plan.read", object_type="file_plan_node", object_id=code)
+    ctx.commit()
+    return node
+
+
+def create_node(
+    ctx: Context,
+    *,
+    code: str,
+    title: str,
+    parent: str | None,
+    retention_years: int,
+    disposition: Disposition,
+) -> FilePlanNode:
+    action = "file_plan.create"
+    access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, action, object_type="file_plan_node")
+    if find_node(ctx, code) is not None:
+        raise ConflictError(f"file plan code {code!r} exists already")
+    parent_node = node_by_code(ctx, parent, field="parent") if parent else None
+    node = FilePlanNode(
+        code=code,
+        title=title,
+        parent=parent_node,
+        retention_years=retention_years,
+        disposition=disposition.value,
+    )
+    ctx.session.add(node)
+    ctx.session.flush()
+    audit.record(
+        ctx,
+        action,
+        object_type="file_plan_node",
+        object_id=code,
+        details={
+            "parent": parent,
+            "retention_years": retention_years,
+            "disposition": disposition.value,
+        },
+    )
+    ctx.commit()
+    return node

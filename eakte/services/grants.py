@@ -1,0 +1,117 @@
+"""Grants: a lead opens a case file to another department or a named principal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+
+from eakte.errors import InvalidInputError, NotFoundError
+from eakte.models import CaseFile, Grant
+from eakte.models.permissions import Access
+from eakte.models.vocabulary import GrantPermission
+from eakte.services import access, audit
+from eakte.services.context import Context
+from eakte.services.departments import department_by_code
+from eakte.services.principals import find_principal
+
+
+def _record(ctx: Context, action: str, case_file: CaseFile, grant: Grant) -> None:
+    audit.record(
+        ctx,
+        action,
+        object_type="case_file",
+        object_id=case_file.id,
+        department=case_file.department.code,
+        details={
+            "grant": str(grant.id),
+            "grantee_department": grant.department.code if grant.department else None,
+            "grantee_principal": grant.principal.username if grant.principal else None,
+            "permission": grant.permission,
+            "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+        },
+    )
+
+
+def list_grants(ctx: Context, case_file_id: uuid.UUID) -> list[Grant]:
+    action = "grant.list"
+    case_file = access.require_case_file(ctx, case_file_id, Access.MANAGE, action)
+    grants = list(
+        ctx.session.scalars(
+            select(Grant).where(Grant.case_file_id == case_file.id).order_by(Grant.created_at)
+        )
+    )
+    audit.record(
+        ctx, action, object_type="case_file", object_id=case_file.id, department=case_file.department.code
+    )
+    ctx.commit()
+    return grants
+
+
+def create_grant(
+    ctx: Context,
+    case_file_id: uuid.UUID,
+    *,
+    department: str | None = None,
+    principal: str | None = None,
+    permission: GrantPermission,
+    expires_at: dt.datetime | None = None,
+) -> tuple[Grant, bool]:
+    """Grant access; a second grant to the same grantee replaces the first.
+
+    Returns the grant and whether it is new.
+    """
+    action = "grant.create"
+    case_file = access.require_case_file(ctx, case_file_id, Access.MANAGE, action)
+    if (department is None) == (principal is None):
+        raise InvalidInputError(
+            "name exactly one grantee: department or principal",
+            errors={"department": ["give department or principal, not both or neither"]},
+        )
+    if expires_at is not None and expires_at <= ctx.now():
+        raise InvalidInputError(
+            "expires_at must lie in the future", errors={"expires_at": ["must lie in the future"]}
+        )
+    stmt = select(Grant).where(Grant.case_file_id == case_file.id)
+    if department is not None:
+        if case_file.confidential:
+            raise InvalidInputError(
+                "a confidential case file can only be opened to named principals",
+                errors={"department": ["not allowed on a confidential case file"]},
+            )
+        unit = department_by_code(ctx, department)
+        stmt = stmt.where(Grant.department_id == unit.id)
+        grantee = {"department_id": unit.id}
+    else:
+        person = find_principal(ctx, principal)
+        if person is None:
+            raise InvalidInputError(
+                f"unknown principal {principal!r}",
+                errors={"principal": [f"unknown principal {principal!r}"]},
+            )
+        stmt = stmt.where(Grant.principal_id == person.id)
+        grantee = {"principal_id": person.id}
+    grant = ctx.session.scalar(stmt)
+    created = grant is None
+    if grant is None:
+        grant = Grant(case_file_id=case_file.id, created_by_id=ctx.actor_id, **grantee)
+        ctx.session.add(grant)
+    grant.permission = permission.value
+    grant.expires_at = expires_at
+    ctx.session.flush()
+    ctx.session.refresh(grant)
+    _record(ctx, action, case_file, grant)
+    ctx.commit()
+    return grant, created
+
+
+def delete_grant(ctx: Context, case_file_id: uuid.UUID, grant_id: uuid.UUID) -> None:
+    action = "grant.delete"
+    case_file = access.require_case_file(ctx, case_file_id, Access.MANAGE, action)
+    grant = ctx.session.get(Grant, grant_id)
+    if grant is None or grant.case_file_id != case_file.id:
+        raise NotFoundError(f"grant {grant_id} not found on this case file")
+    _record(ctx, action, case_file, grant)
+    ctx.session.delete(grant)
+    ctx.commit()

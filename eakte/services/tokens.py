@@ -1,0 +1,115 @@
+"""API tokens: random, shown once, stored only as SHA-256, expiring and revocable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from sqlalchemy import select
+
+from eakte.errors import AuthenticationError, InvalidInputError, NotFoundError
+from eakte.models import ApiToken, Principal
+from eakte.models.vocabulary import GlobalRole
+from eakte.services import access, audit
+from eakte.services.context import Context
+from eakte.services.principals import principal_or_deny
+
+TOKEN_PREFIX = "eakte_"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(ctx: Context, token: str) -> Principal:
+    """Resolve a bearer token to its principal, or write a denial and raise.
+
+    The hash is looked up by equality: tokens are 256-bit random, so the
+    lookup leaks nothing useful by timing.
+    """
+    row = ctx.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    now = ctx.now()
+    problem = None
+    if row is None:
+        problem = "token is not valid"
+    elif row.revoked_at is not None:
+        problem = "token has been revoked"
+    elif row.expires_at is not None and row.expires_at <= now:
+        problem = "token has expired"
+    elif not row.principal.active:
+        problem = "principal is deactivated"
+    if problem is not None:
+        raise audit.deny(
+            ctx,
+            "auth.token",
+            AuthenticationError(problem),
+            object_type="principal",
+            object_id=row.principal.username if row is not None else None,
+        )
+    # Coarse last-use stamp: saves a write on most requests.
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+        row.last_used_at = now
+        ctx.commit()
+    return row.principal
+
+
+def create_token(
+    ctx: Context, username: str, *, expires_at: dt.datetime | None = None, never_expires: bool = False
+) -> tuple[str, ApiToken]:
+    """Mint a token for `username`; the plain token is returned once and never stored."""
+    action = "token.create"
+    access.require_self_or_role(ctx, username, GlobalRole.ADMIN, action, object_type="principal")
+    principal = principal_or_deny(ctx, username, action)
+    now = ctx.now()
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInputError(
+            "expires_at must lie in the future", errors={"expires_at": ["must lie in the future"]}
+        )
+    if expires_at is None and not never_expires:
+        expires_at = now + dt.timedelta(days=ctx.ports.settings.token_ttl_days)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(principal_id=principal.id, token_hash=_hash(token), expires_at=expires_at)
+    ctx.session.add(row)
+    ctx.session.flush()
+    audit.record(
+        ctx,
+        action,
+        object_type="principal",
+        object_id=username,
+        details={"token_id": str(row.id), "expires_at": expires_at.isoformat() if expires_at else None},
+    )
+    ctx.commit()
+    return token, row
+
+
+def list_tokens(ctx: Context, username: str) -> list[ApiToken]:
+    action = "token.list"
+    access.require_self_or_role(ctx, username, GlobalRole.ADMIN, action, object_type="principal")
+    principal = principal_or_deny(ctx, username, action)
+    rows = list(
+        ctx.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.principal_id == principal.id)
+            .order_by(ApiToken.created_at)
+        )
+    )
+    audit.record(ctx, action, object_type="principal", object_id=username)
+    ctx.commit()
+    return rows
+
+
+def revoke_token(ctx: Context, username: str, token_id: uuid.UUID) -> None:
+    action = "token.revoke"
+    access.require_self_or_role(ctx, username, GlobalRole.ADMIN, action, object_type="principal")
+    principal = principal_or_deny(ctx, username, action)
+    row = ctx.session.get(ApiToken, token_id)
+    if row is None or row.principal_id != principal.id:
+        raise audit.deny(
+            ctx, action, NotFoundError(f"token {token_id} not found"), object_type="api_token", object_id=token_id
+        )
+    if row.revoked_at is None:
+        row.revoked_at = ctx.now()
+    audit.record(ctx, action, object_type="api_token", object_id=token_id, details={"principal": username})
+    ctx.commit()

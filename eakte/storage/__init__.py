@@ -1,0 +1,1 @@
+"""Object store adapters (filesystem, S3) and envelope encryption."""

@@ -1,0 +1,3 @@
+from eakte import create_app
+
+app = create_app()
