@@ -79,7 +79,9 @@ def init() -> None:
         token = create_first_admin(system)
     click.echo(f"Instance ready in {settings.instance_path}", err=True)
     if token is None:
-        click.echo("User 'admin' exists already; `eakte token create admin` makes a new token.", err=True)
+        click.echo(
+            "User 'admin' exists already; `eakte token create admin` makes a new token.", err=True
+        )
     else:
         click.echo("Token for user 'admin' (shown only now, keep it safe):", err=True)
         click.echo(token)
@@ -138,7 +140,9 @@ def member() -> None:
 def member_add(username: str, department: str, role: str) -> None:
     """Make USERNAME a member of a department with a role (or change the role)."""
     with _system() as system:
-        principals.add_membership(system, username, department=department, role=DepartmentRole(role))
+        principals.add_membership(
+            system, username, department=department, role=DepartmentRole(role)
+        )
     click.echo(f"{username} is {role} in {department}", err=True)
 
 
@@ -165,12 +169,16 @@ def token() -> None:
 @token.command("create")
 @click.argument("username")
 @click.option("--days", type=click.IntRange(1, 3650), help="Valid for this many days.")
-@click.option("--no-expiry", is_flag=True, help="Never expires (service accounts; revoke when unused).")
+@click.option(
+    "--no-expiry", is_flag=True, help="Never expires (service accounts; revoke when unused)."
+)
 def token_create(username: str, days: int | None, no_expiry: bool) -> None:
     """Create a token for USERNAME; prints only the token."""
     with _system() as system:
         expires_at = system.now() + dt.timedelta(days=days) if days else None
-        plain, _ = tokens.create_token(system, username, expires_at=expires_at, never_expires=no_expiry)
+        plain, _ = tokens.create_token(
+            system, username, expires_at=expires_at, never_expires=no_expiry
+        )
     click.echo(plain)
 
 
@@ -192,7 +200,8 @@ def demo() -> None:
 def _check_username(username: str) -> None:
     if not re.fullmatch(USERNAME_PATTERN, username):
         raise click.ClickException(
-            f"invalid username {username!r}: 2-64 characters, lower-case letters, digits, '.', '_' or '-'"
+            f"invalid username {username!r}: "
+            "2-64 characters, lower-case letters, digits, '.', '_' or '-'"
         )
 
 

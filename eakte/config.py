@@ -55,7 +55,9 @@ class Settings:
             database_url=env.url(
                 "EAKTE_DATABASE_URL", f"sqlite:///{instance / 'eakte.db'}", DATABASE_SCHEMES
             ),
-            storage_url=env.url("EAKTE_STORAGE_URL", f"file://{instance / 'objects'}", STORAGE_SCHEMES),
+            storage_url=env.url(
+                "EAKTE_STORAGE_URL", f"file://{instance / 'objects'}", STORAGE_SCHEMES
+            ),
             search_url=env.url("EAKTE_SEARCH_URL", f"file://{instance / 'search'}", SEARCH_SCHEMES),
             secret_key=env.optional("EAKTE_SECRET_KEY"),
             s3_access_key=env.optional("EAKTE_S3_ACCESS_KEY"),

@@ -39,7 +39,7 @@ def _if_match_version() -> int | None:
         return None
     tag = header.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
-        raise InvalidInputError("If-Match must be the ETag of the case file, e.g. \"3\"")
+        raise InvalidInputError('If-Match must be the ETag of the case file, e.g. "3"')
     return int(tag)
 
 

@@ -27,7 +27,10 @@ from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind
 from eakte.services import principals, tokens
 
 blp = Blueprint(
-    "principals", __name__, url_prefix="/api/v1/principals", description="Users and service accounts"
+    "principals",
+    __name__,
+    url_prefix="/api/v1/principals",
+    description="Users and service accounts",
 )
 
 
@@ -65,7 +68,9 @@ class Principal(MethodView):
 class Memberships(MethodView):
     @blp.arguments(MembershipSchema)
     @blp.response(201, MembershipOutSchema)
-    @blp.alt_response(200, schema=MembershipOutSchema, description="Role of an existing membership changed")
+    @blp.alt_response(
+        200, schema=MembershipOutSchema, description="Role of an existing membership changed"
+    )
     def post(self, body: dict, username: str) -> object:
         """Make the principal a member of a department, or change its role there (admin)."""
         membership, created = principals.add_membership(

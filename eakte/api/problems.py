@@ -78,16 +78,16 @@ def register(app: Flask) -> None:
 
 
 def _from_domain(error: errors.EakteError) -> Response:
-    status, title = next(
-        STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF
-    )
+    status, title = next(STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF)
     headers = {}
     if isinstance(error, errors.AuthenticationError):
         headers["WWW-Authenticate"] = 'Bearer realm="eakte"'
     if isinstance(error, errors.DependencyUnavailableError):
         headers["Retry-After"] = str(error.retry_after)
     field_errors = _pointers(error.errors, "json") if error.errors else None
-    return problem(status, error.code, title, error.detail, field_errors=field_errors, headers=headers)
+    return problem(
+        status, error.code, title, error.detail, field_errors=field_errors, headers=headers
+    )
 
 
 def _from_http(error: HTTPException) -> Response:

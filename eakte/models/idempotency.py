@@ -17,9 +17,7 @@ class IdempotencyRecord(Base):
     __table_args__ = (UniqueConstraint("principal_id", "key"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    principal_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("principal.id", ondelete="CASCADE")
-    )
+    principal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("principal.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
     # NULL while the first request is still running.

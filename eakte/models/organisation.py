@@ -39,9 +39,7 @@ class Principal(Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="principal", cascade="all, delete-orphan", lazy="selectin"
     )
-    roles: Mapped[list[PrincipalRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    roles: Mapped[list[PrincipalRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def global_roles(self) -> frozenset[str]:

@@ -94,11 +94,7 @@ def case_file_access(
             continue
         if grant.principal_id == principal_id:
             access = max(access, _grant_access(grant.permission))
-        elif (
-            not confidential
-            and grant.department_id is not None
-            and grant.department_id in roles
-        ):
+        elif not confidential and grant.department_id is not None and grant.department_id in roles:
             capped = (
                 Access.READ
                 if ROLE_RANK[roles[grant.department_id]] < ROLE_RANK[DepartmentRole.CLERK]
@@ -108,7 +104,9 @@ def case_file_access(
     return access
 
 
-def department_access(roles: Mapping[uuid.UUID, DepartmentRole], department_id: uuid.UUID) -> Access:
+def department_access(
+    roles: Mapping[uuid.UUID, DepartmentRole], department_id: uuid.UUID
+) -> Access:
     role = roles.get(department_id)
     return ROLE_ACCESS[role] if role else Access.NONE
 

@@ -35,9 +35,7 @@ class FilePlanNode(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     code: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("file_plan_node.id"), index=True
-    )
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("file_plan_node.id"), index=True)
     retention_years: Mapped[int] = mapped_column(Integer)
     disposition: Mapped[str] = enum_column(Disposition)
     created_at: Mapped[dt.datetime] = created_at()
@@ -107,9 +105,7 @@ class Grant(Base):
     __tablename__ = "grant"
     __table_args__ = (
         CheckConstraint(one_of("permission", GrantPermission), name="permission"),
-        CheckConstraint(
-            "(department_id IS NULL) <> (principal_id IS NULL)", name="one_grantee"
-        ),
+        CheckConstraint("(department_id IS NULL) <> (principal_id IS NULL)", name="one_grantee"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -124,6 +120,4 @@ class Grant(Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"))
 
     department: Mapped[Department | None] = relationship(lazy="joined")
-    principal: Mapped[Principal | None] = relationship(
-        foreign_keys=[principal_id], lazy="joined"
-    )
+    principal: Mapped[Principal | None] = relationship(foreign_keys=[principal_id], lazy="joined")

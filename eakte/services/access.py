@@ -33,9 +33,7 @@ def require_authenticated(ctx: Context, action: str) -> None:
 def roles_of(ctx: Context) -> dict[uuid.UUID, DepartmentRole]:
     """The caller's role in every department, memberships spread to sub-departments."""
     if ctx._roles is None:
-        memberships = (
-            {m.department_id: m.role for m in ctx.actor.memberships} if ctx.actor else {}
-        )
+        memberships = {m.department_id: m.role for m in ctx.actor.memberships} if ctx.actor else {}
         parents = dict(ctx.session.execute(select(Department.id, Department.parent_id)).all())
         ctx._roles = effective_roles(memberships, parents)
     return ctx._roles
@@ -148,9 +146,7 @@ def readable_case_files(ctx: Context) -> ColumnElement[bool]:
     now = ctx.now()
     active = or_(Grant.expires_at.is_(None), Grant.expires_at > now)
     by_principal = select(Grant.case_file_id).where(Grant.principal_id == ctx.actor.id, active)
-    by_department = select(Grant.case_file_id).where(
-        Grant.department_id.in_(list(roles)), active
-    )
+    by_department = select(Grant.case_file_id).where(Grant.department_id.in_(list(roles)), active)
     return or_(
         CaseFile.id.in_(by_principal),
         and_(

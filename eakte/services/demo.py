@@ -76,7 +76,12 @@ def load_demo_data(system: Context) -> list[DemoLogin] | None:
         departments.create_department(system, code=code, name=name, parent=parent)
     for code, title, parent, years, disposition in FILE_PLAN:
         file_plan.create_node(
-            system, code=code, title=title, parent=parent, retention_years=years, disposition=disposition
+            system,
+            code=code,
+            title=title,
+            parent=parent,
+            retention_years=years,
+            disposition=disposition,
         )
     logins = []
     for username, display_name, memberships, roles in PEOPLE:

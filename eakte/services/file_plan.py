@@ -59,7 +59,9 @@ def create_node(
     disposition: Disposition,
 ) -> FilePlanNode:
     action = "file_plan.create"
-    access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, action, object_type="file_plan_node")
+    access.require_global_role(
+        ctx, GlobalRole.RECORDS_MANAGER, action, object_type="file_plan_node"
+    )
     if find_node(ctx, code) is not None:
         raise ConflictError(f"file plan code {code!r} exists already")
     parent_node = node_by_code(ctx, parent, field="parent") if parent else None

@@ -43,7 +43,11 @@ def list_grants(ctx: Context, case_file_id: uuid.UUID) -> list[Grant]:
         )
     )
     audit.record(
-        ctx, action, object_type="case_file", object_id=case_file.id, department=case_file.department.code
+        ctx,
+        action,
+        object_type="case_file",
+        object_id=case_file.id,
+        department=case_file.department.code,
     )
     ctx.commit()
     return grants

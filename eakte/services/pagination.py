@@ -64,7 +64,9 @@ def _decode(cursor: str, keys: Sequence[InstrumentedAttribute[Any]]) -> list[Any
             raise ValueError("wrong shape")
         return [_parse(value, key) for value, key in zip(values, keys, strict=True)]
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInputError("cursor is not valid; use the `next` value of a list answer") from None
+        raise InvalidInputError(
+            "cursor is not valid; use the `next` value of a list answer"
+        ) from None
 
 
 def _parse(value: str, key: InstrumentedAttribute[Any]) -> Any:

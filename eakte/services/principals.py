@@ -32,7 +32,9 @@ def principal_or_deny(ctx: Context, username: str, action: str) -> Principal:
 
 def list_principals(ctx: Context, *, limit: int, cursor: str | None) -> Page[Principal]:
     access.require_global_role(ctx, GlobalRole.ADMIN, "principal.list")
-    page = paginate(ctx.session, select(Principal), [Principal.username], limit=limit, cursor=cursor)
+    page = paginate(
+        ctx.session, select(Principal), [Principal.username], limit=limit, cursor=cursor
+    )
     audit.record(ctx, "principal.list", details={"count": len(page.items)})
     ctx.commit()
     return page
@@ -103,7 +105,9 @@ def add_membership(
 
 def remove_membership(ctx: Context, username: str, *, department: str) -> None:
     action = "membership.remove"
-    access.require_global_role(ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username)
+    access.require_global_role(
+        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
+    )
     principal = principal_or_deny(ctx, username, action)
     unit = department_by_code(ctx, department)
     membership = next((m for m in principal.memberships if m.department_id == unit.id), None)
@@ -124,19 +128,25 @@ def remove_membership(ctx: Context, username: str, *, department: str) -> None:
 def grant_role(ctx: Context, username: str, role: GlobalRole) -> bool:
     """Give a global role; returns False when the principal had it already."""
     action = "role.grant"
-    access.require_global_role(ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username)
+    access.require_global_role(
+        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
+    )
     principal = principal_or_deny(ctx, username, action)
     if role.value in principal.global_roles:
         return False
     principal.roles.append(PrincipalRole(role=role.value))
-    audit.record(ctx, action, object_type="principal", object_id=username, details={"role": role.value})
+    audit.record(
+        ctx, action, object_type="principal", object_id=username, details={"role": role.value}
+    )
     ctx.commit()
     return True
 
 
 def revoke_role(ctx: Context, username: str, role: GlobalRole) -> None:
     action = "role.revoke"
-    access.require_global_role(ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username)
+    access.require_global_role(
+        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
+    )
     principal = principal_or_deny(ctx, username, action)
     held = next((r for r in principal.roles if r.role == role.value), None)
     if held is None:
@@ -144,5 +154,7 @@ def revoke_role(ctx: Context, username: str, role: GlobalRole) -> None:
     if role is GlobalRole.ADMIN and ctx.actor is not None and ctx.actor.id == principal.id:
         raise ConflictError("admins cannot take the admin role from themselves")
     principal.roles.remove(held)
-    audit.record(ctx, action, object_type="principal", object_id=username, details={"role": role.value})
+    audit.record(
+        ctx, action, object_type="principal", object_id=username, details={"role": role.value}
+    )
     ctx.commit()

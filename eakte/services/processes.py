@@ -24,7 +24,11 @@ def list_processes(ctx: Context, case_file_id: uuid.UUID) -> list[Process]:
         )
     )
     audit.record(
-        ctx, action, object_type="case_file", object_id=case_file.id, department=case_file.department.code
+        ctx,
+        action,
+        object_type="case_file",
+        object_id=case_file.id,
+        department=case_file.department.code,
     )
     ctx.commit()
     return processes

@@ -16,7 +16,7 @@ from eakte.services import access, audit
 from eakte.services.context import Context
 from eakte.services.principals import principal_or_deny
 
-TOKEN_PREFIX = "eakte_"
+TOKEN_PREFIX = "eakte_"  # noqa: S105 (a prefix, not a secret)
 
 
 def _hash(token: str) -> str:
@@ -56,7 +56,11 @@ def authenticate(ctx: Context, token: str) -> Principal:
 
 
 def create_token(
-    ctx: Context, username: str, *, expires_at: dt.datetime | None = None, never_expires: bool = False
+    ctx: Context,
+    username: str,
+    *,
+    expires_at: dt.datetime | None = None,
+    never_expires: bool = False,
 ) -> tuple[str, ApiToken]:
     """Mint a token for `username`; the plain token is returned once and never stored."""
     action = "token.create"
@@ -78,7 +82,10 @@ def create_token(
         action,
         object_type="principal",
         object_id=username,
-        details={"token_id": str(row.id), "expires_at": expires_at.isoformat() if expires_at else None},
+        details={
+            "token_id": str(row.id),
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     ctx.commit()
     return token, row
@@ -107,9 +114,15 @@ def revoke_token(ctx: Context, username: str, token_id: uuid.UUID) -> None:
     row = ctx.session.get(ApiToken, token_id)
     if row is None or row.principal_id != principal.id:
         raise audit.deny(
-            ctx, action, NotFoundError(f"token {token_id} not found"), object_type="api_token", object_id=token_id
+            ctx,
+            action,
+            NotFoundError(f"token {token_id} not found"),
+            object_type="api_token",
+            object_id=token_id,
         )
     if row.revoked_at is None:
         row.revoked_at = ctx.now()
-    audit.record(ctx, action, object_type="api_token", object_id=token_id, details={"principal": username})
+    audit.record(
+        ctx, action, object_type="api_token", object_id=token_id, details={"principal": username}
+    )
     ctx.commit()

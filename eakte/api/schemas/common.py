@@ -54,7 +54,9 @@ def code_field(**kwargs: Any) -> fields.String:
     return fields.String(
         validate=[
             validate.Length(min=1, max=32),
-            validate.Regexp(f"^{CODE_PATTERN}$", error="Use digits/letters separated by dots, e.g. 32.10."),
+            validate.Regexp(
+                f"^{CODE_PATTERN}$", error="Use digits/letters separated by dots, e.g. 32.10."
+            ),
         ],
         **kwargs,
     )

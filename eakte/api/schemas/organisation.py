@@ -5,7 +5,13 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from eakte.api.schemas.common import UtcDateTime, choice_field, code_field, text_field, username_field
+from eakte.api.schemas.common import (
+    UtcDateTime,
+    choice_field,
+    code_field,
+    text_field,
+    username_field,
+)
 from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind, values
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from eakte.api.schemas.common import ListQuery, StrictBoolean, UtcDateTime, choice_field, code_field, text_field, username_field
+from eakte.api.schemas.common import (
+    ListQuery,
+    StrictBoolean,
+    UtcDateTime,
+    choice_field,
+    code_field,
+    text_field,
+    username_field,
+)
 from eakte.models.records import TITLE_MAX
 from eakte.models.vocabulary import CaseFileStatus, Disposition, GrantPermission, values
 
@@ -18,7 +26,9 @@ class FilePlanNodeCreateSchema(ma.Schema):
     code = code_field(required=True)
     title = text_field(TITLE_MAX, required=True)
     parent = code_field(load_default=None, allow_none=True)
-    retention_years = fields.Integer(required=True, validate=validate.Range(min=0, max=200), strict=True)
+    retention_years = fields.Integer(
+        required=True, validate=validate.Range(min=0, max=200), strict=True
+    )
     disposition = choice_field(values(Disposition), required=True)
 
 
