@@ -1,0 +1,72 @@
+"""A small client for the REST API, and a municipality to test against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+
+class ApiClient:
+    """Calls /api/v1 as one principal."""
+
+    def __init__(self, client: FlaskClient, token: str | None) -> None:
+        self.client = client
+        self.token = token
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path: str, **kw: Any):  # noqa: ANN201
+        return self.client.get("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any):  # noqa: ANN201
+        return self.client.post(
+            "/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+        )
+
+    def patch(self, path: str, json: Any = None, **kw: Any):  # noqa: ANN201
+        return self.client.patch(
+            "/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+        )
+
+    def delete(self, path: str, **kw: Any):  # noqa: ANN201
+        return self.client.delete("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+def assert_problem(response: Any, status: int, code: str | None = None) -> dict:
+    """The answer is an RFC 9457 problem with this status (and stable type)."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    for key in ("type", "title", "status", "detail", "instance"):
+        assert key in body, key
+    assert body["status"] == status
+    if code is not None:
+        assert body["type"] == f"urn:eakte:problem:{code}"
+    return body
+
+
+def table_counts(ports: Any) -> dict[str, int]:
+    """Rows per domain table (the audit log excluded): to show that nothing was written."""
+    from eakte.db import Base
+
+    with ports.session_factory() as session:
+        return {
+            table.name: session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for table in Base.metadata.sorted_tables
+            if table.name != "audit_event"
+        }
+
+
+def audit_events(ports: Any, **filters: Any) -> list[Any]:
+    from eakte.models import AuditEvent
+
+    with ports.session_factory() as session:
+        stmt = sa.select(AuditEvent).order_by(AuditEvent.id)
+        for key, value in filters.items():
+            stmt = stmt.where(getattr(AuditEvent, key) == value)
+        return list(session.scalars(stmt))

@@ -1,0 +1,190 @@
+"""The `eakte` command as an operator uses it: real processes, real databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _env(instance: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
+    env.update(EAKTE_INSTANCE_PATH=str(instance), EAKTE_DATABASE_URL=database_url, **extra)
+    return env
+
+
+def eakte(env: dict[str, str], *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "eakte", *args],
+        env=env, capture_output=True, text=True, timeout=120, input=input,
+    )
+
+
+@pytest.fixture
+def instance_env(tmp_path, database_url):
+    env = _env(tmp_path / "instance", database_url)
+    result = eakte(env, "init")
+    assert result.returncode == 0, result.stderr
+    env["ADMIN_TOKEN"] = result.stdout.strip()
+    return env
+
+
+def test_init_creates_instance_keys_schema_and_prints_only_the_admin_token(instance_env, tmp_path):
+    assert instance_env["ADMIN_TOKEN"].startswith("eakte_")
+    assert "\n" not in instance_env["ADMIN_TOKEN"]
+    instance = tmp_path / "instance"
+    for secret in ("keyring.json", "secret_key"):
+        assert stat.S_IMODE((instance / secret).stat().st_mode) == 0o600
+    again = eakte(instance_env, "init")
+    assert again.returncode == 0
+    assert again.stdout == ""  # no second admin token
+    assert "exists already" in again.stderr
+
+
+def test_operator_commands_set_up_a_clerk_with_a_working_token(instance_env):
+    assert eakte(instance_env, "principal", "add", "anna", "--display-name", "Anna Schmidt").returncode == 0
+    assert eakte(instance_env, "principal", "add", "fachverfahren", "--service").returncode == 0
+    assert eakte(instance_env, "role", "grant", "anna", "records_manager").returncode == 0
+    created = eakte(instance_env, "token", "create", "anna", "--days", "7")
+    assert created.returncode == 0
+    assert created.stdout.count("\n") == 1 and created.stdout.startswith("eakte_")
+    from tests.helpers import ApiClient
+    from eakte import create_app
+    from eakte.config import Settings
+
+    app = create_app(Settings.from_env(instance_env))
+    me = ApiClient(app.test_client(), created.stdout.strip()).get("/principals/anna").get_json()
+    assert me["roles"] == ["records_manager"]
+    assert me["display_name"] == "Anna Schmidt"
+    app.extensions["eakte"].session_factory.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("token", "create", "nobody"), "principal 'nobody' not found"),
+        (("member", "add", "admin", "--department", "99", "--role", "clerk"), "unknown department '99'"),
+        (("principal", "add", "Bad Name"), "invalid username"),
+        (("principal", "add", "admin"), "exists already"),
+    ],
+)
+def test_errors_are_one_line_on_stderr_with_a_failing_exit(instance_env, args, message):
+    result = eakte(instance_env, *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_bad_setting_stops_with_one_line_naming_the_variable(tmp_path):
+    env = _env(tmp_path, "mysql://user:pw@db/eakte")
+    for command in (("init",), ("serve",)):
+        result = eakte(env, *command)
+        assert result.returncode != 0
+        assert result.stderr.strip().splitlines() == [
+            "Error: configuration: EAKTE_DATABASE_URL: must start with one of sqlite://, "
+            "postgresql://, postgresql+psycopg:// (got scheme 'mysql')"
+        ]
+
+
+def test_serve_refuses_an_uninitialised_database(tmp_path):
+    result = eakte(_env(tmp_path, f"sqlite:///{tmp_path}/empty.db"), "serve")
+    assert result.returncode != 0
+    assert "run `eakte init` first" in result.stderr
+
+
+def test_demo_loads_a_german_municipality_once(instance_env):
+    result = eakte(instance_env, "demo")
+    assert result.returncode == 0, result.stderr
+    assert "a.schmidt" in result.stdout
+    token = next(line.split()[-1] for line in result.stdout.splitlines() if "a.schmidt" in line)
+    from tests.helpers import ApiClient
+    from eakte import create_app
+    from eakte.config import Settings
+
+    app = create_app(Settings.from_env(instance_env))
+    anna = ApiClient(app.test_client(), token)
+    titles = [c["title"] for c in anna.get("/case-files").get_json()["items"]]
+    assert "Gewerbeanmeldung Bäckerei Sommer, Hauptstraße 12" in titles
+    assert not any("Wohngeld" in t for t in titles)  # Sozialamt's files stay hidden
+    app.extensions["eakte"].session_factory.kw["bind"].dispose()
+    again = eakte(instance_env, "demo")
+    assert again.returncode == 0 and "there already" in again.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None):
+    request = urllib.request.Request(base + path, method=method)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, data=data, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_served_product_walk_through(instance_env, tmp_path):
+    """What the README promises: serve, then set up 32/50, anna and ben, over real HTTP."""
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "eakte", "serve", "--port", str(port), "--workers", "1"],
+            env=instance_env, stdout=subprocess.DEVNULL, stderr=log_file,
+        )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _call(base, "GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "server did not come up within 60 s"
+            time.sleep(0.2)
+        admin = instance_env["ADMIN_TOKEN"]
+        assert _call(base, "POST", "/departments", admin, {"code": "32", "name": "Ordnungsamt"})[0] == 201
+        assert _call(base, "POST", "/departments", admin, {"code": "50", "name": "Sozialamt"})[0] == 201
+        assert _call(base, "POST", "/principals/admin/roles", admin, {"role": "records_manager"})[0] == 201
+        assert _call(base, "POST", "/file-plan", admin, {
+            "code": "32.10", "title": "Gewerbe", "retention_years": 10, "disposition": "archive"})[0] == 201
+        tokens = {}
+        for name, department in (("anna", "32"), ("ben", "50")):
+            assert _call(base, "POST", "/principals", admin, {"username": name, "display_name": name})[0] == 201
+            assert _call(base, "POST", f"/principals/{name}/memberships", admin,
+                         {"department": department, "role": "clerk"})[0] == 201
+            tokens[name] = _call(base, "POST", f"/principals/{name}/tokens", admin, {})[1]["token"]
+        status, case_file = _call(base, "POST", "/case-files", tokens["anna"],
+                                  {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung"})
+        year = dt.datetime.now(dt.UTC).year
+        assert (status, case_file["reference"]) == (201, f"32.10-0001/{year}")
+        assert _call(base, "GET", f"/case-files/{case_file['id']}", tokens["ben"])[0] == 404
+        assert _call(base, "GET", "/case-files", tokens["ben"])[1] == {"items": [], "next": None}
+        status, closed = _call(base, "POST", f"/case-files/{case_file['id']}/close", tokens["anna"])
+        assert (status, closed["retain_until"]) == (200, f"{year + 10}-12-31")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,33 @@
+"""Aktenzeichen and retention dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from eakte.models.references import format_reference
+from eakte.retention.policy import retain_until
+
+
+def test_reference_pads_the_running_number_to_four_digits():
+    assert format_reference("32.10", 42, 2026) == "32.10-0042/2026"
+    assert format_reference("32.10", 12345, 2026) == "32.10-12345/2026"
+
+
+def test_running_numbers_start_at_one():
+    with pytest.raises(ValueError):
+        format_reference("32.10", 0, 2026)
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "years", "expected"),
+    [
+        (dt.date(2026, 3, 3), 10, dt.date(2036, 12, 31)),
+        (dt.date(2026, 12, 31), 10, dt.date(2036, 12, 31)),
+        (dt.date(2027, 1, 1), 6, dt.date(2033, 12, 31)),
+        (dt.date(2026, 7, 1), 0, dt.date(2026, 12, 31)),
+    ],
+)
+def test_retention_runs_to_the_end_of_the_closing_year_plus_the_period(closed_on, years, expected):
+    assert retain_until(closed_on, years) == expected
