@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False
+    app.json.ensure_ascii = False
     app.extensions["eakte"] = build_ports(settings)
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
 from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.services.context import Ports
+from eakte.storage.base import BlobStore
+from eakte.storage.filesystem import FileSystemBlobStore
+from eakte.storage.keyring import FileKeyRing
 
 
 def build_ports(settings: Settings) -> Ports:
     engine = make_engine(
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
-    return Ports(settings=settings, session_factory=make_session_factory(engine))
+    return Ports(
+        settings=settings,
+        session_factory=make_session_factory(engine),
+        blob_store=build_blob_store(settings),
+        keyring=FileKeyRing(settings.keyring_path),
+    )
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    url = urlsplit(settings.storage_url)
+    if url.scheme == "s3":
+        from eakte.storage.s3 import S3BlobStore
+
+        return S3BlobStore.from_settings(settings)
+    return FileSystemBlobStore(Path(unquote(url.path)))

@@ -182,6 +182,75 @@ def token_create(username: str, days: int | None, no_expiry: bool) -> None:
     click.echo(plain)
 
 
+@main.group()
+def keys() -> None:
+    """Key-encryption keys (the key ring)."""
+
+
+@keys.command("rotate")
+@click.option("--resume", is_flag=True, help="Finish an interrupted rotation; no new key.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+def keys_rotate(resume: bool, batch_size: int) -> None:
+    """Add a new KEK and re-wrap every data key with it (content is not re-encrypted)."""
+    from eakte.services.keys import rotate_keys
+
+    with _system() as system:
+        result = rotate_keys(
+            system, batch_size=batch_size, new_key=not resume, progress=_progress("re-wrapping")
+        )
+    click.echo(f"active key {result.new_key_id}; {result.rewrapped} data keys re-wrapped", err=True)
+
+
+@keys.command("retire")
+@click.argument("key_id")
+def keys_retire(key_id: str) -> None:
+    """Remove an old KEK from the key ring once nothing uses it."""
+    from eakte.services.keys import retire_key
+
+    with _system() as system:
+        retire_key(system, key_id)
+    click.echo(f"retired {key_id}", err=True)
+
+
+@main.command("verify-storage")
+@click.option("--sample", type=click.IntRange(1), help="Check this many random versions only.")
+def verify_storage(sample: int | None) -> None:
+    """Decrypt stored versions and compare their SHA-256; exit 1 on any failure."""
+    from eakte.services.storage_checks import verify_storage as verify
+
+    with _system() as system:
+        report = verify(system, sample=sample, progress=_progress("verifying"))
+    for version_id, reason in report.failures:
+        click.echo(f"FAILED {version_id}: {reason}")
+    click.echo(f"{report.checked} versions checked, {len(report.failures)} failed", err=True)
+    if report.failures:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--grace-hours", type=click.IntRange(1), help="Only objects older than this.")
+def sweep(grace_hours: int | None) -> None:
+    """Delete stored objects that no document version refers to (failed uploads)."""
+    from eakte.services.storage_checks import sweep_orphans
+
+    grace = dt.timedelta(hours=grace_hours) if grace_hours else None
+    with _system() as system:
+        removed = sweep_orphans(system, grace=grace)
+    click.echo(f"{len(removed)} orphaned objects removed", err=True)
+
+
+def _progress(label: str):  # noqa: ANN202
+    """A progress line on a terminal; silent when output goes to a file or cron mail."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int | None = None) -> None:
+        suffix = f"/{total}" if total else ""
+        click.echo(f"\r{label} {done}{suffix}", err=True, nl=False)
+
+    return show
+
+
 @main.command()
 def demo() -> None:
     """Load German sample data: departments, Aktenplan, users, case files."""

@@ -36,6 +36,9 @@ class Settings:
     token_ttl_days: int = 90
     proxy_count: int = 0
     max_request_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 2 * 1024**3
+    s3_object_lock: str = "off"
+    sweep_grace_hours: int = 24
     sqlite_busy_timeout_ms: int = 30_000
 
     @property
@@ -69,6 +72,13 @@ class Settings:
             max_request_bytes=env.integer(
                 "EAKTE_MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024, maximum=2**40
             ),
+            max_upload_bytes=env.integer(
+                "EAKTE_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1024, maximum=2**42
+            ),
+            s3_object_lock=env.choice(
+                "EAKTE_S3_OBJECT_LOCK", "off", ("off", "governance", "compliance")
+            ),
+            sweep_grace_hours=env.integer("EAKTE_SWEEP_GRACE_HOURS", 24, minimum=1, maximum=8760),
         )
         settings.validate()
         return settings
@@ -109,6 +119,12 @@ class _Env:
             raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
         if not minimum <= value <= maximum:
             raise ConfigError(name, f"must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name, default).lower()
+        if value not in choices:
+            raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
         return value
 
     def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:

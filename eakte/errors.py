@@ -55,6 +55,24 @@ class CaseFileClosedError(ConflictError):
     code = "case-file-closed"
 
 
+class GoneError(EakteError):
+    """The content existed and was destroyed on purpose (crypto-shredded, disposed of)."""
+
+    code = "gone"
+
+
+class RangeNotSatisfiableError(EakteError):
+    code = "range-not-satisfiable"
+
+    def __init__(self, detail: str, *, size: int) -> None:
+        super().__init__(detail)
+        self.size = size
+
+
+class PayloadTooLargeError(EakteError):
+    code = "payload-too-large"
+
+
 class PreconditionFailedError(EakteError):
     code = "precondition-failed"
 
@@ -67,6 +85,12 @@ class IdempotencyConflictError(EakteError):
     code = "idempotency-key-conflict"
 
 
+class IntegrityFailureError(EakteError):
+    """Stored content fails authentication: altered, truncated, swapped or wrongly keyed."""
+
+    code = "integrity-failure"
+
+
 class DependencyUnavailableError(EakteError):
     """A backing service (database, object store, search) cannot be reached right now."""
 
@@ -75,3 +99,20 @@ class DependencyUnavailableError(EakteError):
     def __init__(self, detail: str, *, retry_after: int = 5) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class StorageError(EakteError):
+    """The object store failed in a way that retrying will not fix (disk full, bad bucket)."""
+
+    code = "storage-error"
+
+
+class BlobNotFoundError(StorageError):
+    code = "blob-not-found"
+
+
+class StorageUnavailableError(DependencyUnavailableError):
+    """The object store cannot be reached right now."""
+
+    def __init__(self, detail: str = "the object store cannot be reached right now") -> None:
+        super().__init__(detail, retry_after=10)

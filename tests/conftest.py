@@ -23,6 +23,7 @@ from eakte.db import Base, make_engine
 from eakte.migrations import upgrade_to_head
 from eakte.services.context import Context
 from eakte.services.setup import create_first_admin
+from eakte.storage.keyring_file import create_keyring_file
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "EAKTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -62,8 +63,10 @@ def postgres_database() -> Iterator[str]:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except sa.exc.OperationalError as error:
         pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error}", pytrace=False)
-    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
-        hide_password=False
+    url = (
+        sa.engine.make_url(POSTGRES_ADMIN_URL)
+        .set(database=name)
+        .render_as_string(hide_password=False)
     )
     upgrade_to_head(url)
     yield url
@@ -92,10 +95,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings.from_env(
-        {"EAKTE_INSTANCE_PATH": str(tmp_path / "instance"), "EAKTE_DATABASE_URL": database_url}
+def storage_env() -> dict[str, str]:
+    """Extra settings for the object store; the file backend unless a test says otherwise."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, storage_env: dict[str, str]) -> Settings:
+    settings = Settings.from_env(
+        {
+            "EAKTE_INSTANCE_PATH": str(tmp_path / "instance"),
+            "EAKTE_DATABASE_URL": database_url,
+            **storage_env,
+        }
     )
+    create_keyring_file(settings.keyring_path)
+    return settings
 
 
 @pytest.fixture
@@ -152,7 +167,12 @@ class Town:
             assert self.admin.post("/departments", body).status_code == 201
         self.rita = self.person("rita", roles=["records_manager"])
         for body in (
-            {"code": "32.10", "title": "Gewerbeangelegenheiten", "retention_years": 10, "disposition": "archive"},
+            {
+                "code": "32.10",
+                "title": "Gewerbeangelegenheiten",
+                "retention_years": 10,
+                "disposition": "archive",
+            },
             {"code": "50.30", "title": "Wohngeld", "retention_years": 6, "disposition": "destroy"},
         ):
             assert self.rita.post("/file-plan", body).status_code == 201
@@ -172,16 +192,25 @@ class Town:
         assert response.status_code == 201, response.get_json()
         if member:
             department, role = member
-            assert self.admin.post(
-                f"/principals/{username}/memberships", {"department": department, "role": role}
-            ).status_code == 201
+            assert (
+                self.admin.post(
+                    f"/principals/{username}/memberships", {"department": department, "role": role}
+                ).status_code
+                == 201
+            )
         for role in roles:
-            assert self.admin.post(f"/principals/{username}/roles", {"role": role}).status_code == 201
+            assert (
+                self.admin.post(f"/principals/{username}/roles", {"role": role}).status_code == 201
+            )
         token = self.admin.post(f"/principals/{username}/tokens", {}).get_json()["token"]
         return ApiClient(self.client, token)
 
     def case_file(self, who=None, **overrides):  # noqa: ANN001, ANN003, ANN201
-        body = {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung Bäckerei Sommer"}
+        body = {
+            "file_plan": "32.10",
+            "department": "32",
+            "title": "Gewerbeanmeldung Bäckerei Sommer",
+        }
         body.update(overrides)
         response = (who or self.anna).post("/case-files", body)
         assert response.status_code == 201, response.get_json()

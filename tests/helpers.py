@@ -21,7 +21,9 @@ class ApiClient:
         return headers
 
     def get(self, path: str, **kw: Any):  # noqa: ANN201
-        return self.client.get("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self.client.get(
+            "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
+        )
 
     def post(self, path: str, json: Any = None, **kw: Any):  # noqa: ANN201
         return self.client.post(
@@ -34,7 +36,9 @@ class ApiClient:
         )
 
     def delete(self, path: str, **kw: Any):  # noqa: ANN201
-        return self.client.delete("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self.client.delete(
+            "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
+        )
 
 
 def assert_problem(response: Any, status: int, code: str | None = None) -> dict:

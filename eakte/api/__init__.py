@@ -5,7 +5,16 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from eakte.api import case_files, departments, file_plan, health, principals, problems, requests
+from eakte.api import (
+    case_files,
+    departments,
+    documents,
+    file_plan,
+    health,
+    principals,
+    problems,
+    requests,
+)
 from eakte.api.schemas.common import ProblemSchema
 
 
@@ -37,5 +46,5 @@ def init_api(app: Flask) -> None:
         "bearer", {"type": "http", "scheme": "bearer", "description": "An eakte API token"}
     )
     requests.register(app)
-    for module in (health, departments, principals, file_plan, case_files):
+    for module in (health, departments, principals, file_plan, case_files, documents):
         api.register_blueprint(module.blp)

@@ -27,7 +27,13 @@ STATUS_OF: dict[type[errors.EakteError], tuple[int, str]] = {
     errors.PreconditionFailedError: (412, "Precondition failed"),
     errors.InvalidInputError: (422, "Invalid input"),
     errors.PreconditionRequiredError: (428, "Precondition required"),
+    errors.GoneError: (410, "Gone"),
+    errors.PayloadTooLargeError: (413, "Payload too large"),
+    errors.RangeNotSatisfiableError: (416, "Range not satisfiable"),
+    errors.IntegrityFailureError: (500, "Integrity failure"),
+    errors.StorageError: (500, "Storage error"),
     errors.DependencyUnavailableError: (503, "Service unavailable"),
+    errors.EakteError: (500, "Internal error"),
 }
 
 # Framework errors keep their status; they get a stable type too.
@@ -84,6 +90,10 @@ def _from_domain(error: errors.EakteError) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="eakte"'
     if isinstance(error, errors.DependencyUnavailableError):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, errors.RangeNotSatisfiableError):
+        headers["Content-Range"] = f"bytes */{error.size}"
+    if status >= 500:
+        log.error("%s (request %s): %s", error.code, g.get("request_id"), error.detail)
     field_errors = _pointers(error.errors, "json") if error.errors else None
     return problem(
         status, error.code, title, error.detail, field_errors=field_errors, headers=headers
@@ -103,9 +113,11 @@ def _from_http(error: HTTPException) -> Response:
     detail = data.get("message") or error.description or error.name
     if status == 422 and field_errors:
         detail = "The request has invalid fields; see `errors`."
-    elif field_errors:  # e.g. webargs' 400 for a body that is not JSON
-        detail = "; ".join(item["detail"] for item in field_errors)
-        field_errors = None
+    elif field_errors:  # e.g. a body that is not JSON, or a missing upload part
+        detail = "; ".join(
+            f"{_field_name(item)}: {item['detail']}" if _field_name(item) else item["detail"]
+            for item in field_errors
+        )
     headers = dict(data.get("headers") or {})
     if status == 405 and error.get_response().headers.get("Allow"):
         headers["Allow"] = error.get_response().headers["Allow"]
@@ -129,6 +141,10 @@ def _from_unexpected(error: Exception) -> Response:
         return _from_http(error)
     log.exception("unexpected error (request %s)", g.get("request_id"))
     return problem(500, "internal-error", "Internal server error", "An unexpected error occurred.")
+
+
+def _field_name(item: dict[str, str]) -> str:
+    return item.get("parameter") or item.get("pointer", "").removeprefix("#/").removeprefix("#")
 
 
 def _pointers(messages: Any, location: str, prefix: str = "") -> list[dict[str, str]]:

@@ -12,6 +12,8 @@ from eakte.services import audit, tokens
 from eakte.services.context import Context, Ports
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Endpoints that take file uploads (the JSON body limit would refuse them).
+UPLOAD_ENDPOINTS = {"documents.CaseFileDocuments", "documents.DocumentVersions"}
 # Endpoints anyone may call; everything else needs a bearer token.
 PUBLIC_ENDPOINTS = {"health.health", "health.ready", "api-docs.openapi_json"}
 
@@ -36,6 +38,8 @@ def _begin() -> None:
     g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = ports().settings.max_upload_bytes
     the_ports = ports()
     session = the_ports.session_factory()
     g.db = session

@@ -1,6 +1,7 @@
 """ORM entities (one module per aggregate) and the pure rules beside them."""
 
 from eakte.models.audit import AuditEvent
+from eakte.models.documents import Document, DocumentVersion
 from eakte.models.idempotency import IdempotencyRecord
 from eakte.models.organisation import ApiToken, Department, Membership, Principal, PrincipalRole
 from eakte.models.records import CaseFile, FilePlanNode, Grant, Process, ReferenceCounter
@@ -10,6 +11,8 @@ __all__ = [
     "AuditEvent",
     "CaseFile",
     "Department",
+    "Document",
+    "DocumentVersion",
     "FilePlanNode",
     "Grant",
     "IdempotencyRecord",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eakte.db import Base
@@ -23,5 +23,6 @@ class IdempotencyRecord(Base):
     # NULL while the first request is still running.
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
-    location: Mapped[str | None] = mapped_column(String(500))
+    # The headers a client needs again (Location, ETag), never anything secret.
+    response_headers: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = created_at()

@@ -5,7 +5,8 @@ Amt 32 works in 32.1 too). A case file is readable by reader+ members of its
 department, writable by clerk+ members and managed (grants) by leads. Grants
 add access for another department's members or for one named principal until
 they expire. A confidential case file ignores department membership and
-department grants: only principals named in a grant reach it. Global roles
+department grants: only principals named in a grant reach it, and of those
+the creator and the department's leads also manage its grants. Global roles
 (admin, auditor, records manager) give no access to case files.
 """
 
@@ -85,6 +86,7 @@ def case_file_access(
     confidential: bool,
     grants: Iterable[GrantFacts],
     now: dt.datetime,
+    creator_id: uuid.UUID | None = None,
 ) -> Access:
     access = Access.NONE
     if not confidential and department_id in roles:
@@ -101,6 +103,12 @@ def case_file_access(
                 else Access.WRITE
             )
             access = max(access, min(_grant_access(grant.permission), capped))
+    if (
+        confidential
+        and access > Access.NONE
+        and (principal_id == creator_id or roles.get(department_id) == DepartmentRole.LEAD)
+    ):
+        access = Access.MANAGE  # a named creator or lead decides who else is named
     return access
 
 

@@ -106,6 +106,7 @@ def access_to_case_file(ctx: Context, case_file: CaseFile) -> Access:
             GrantFacts(g.permission, g.expires_at, g.department_id, g.principal_id) for g in grants
         ],
         now=ctx.now(),
+        creator_id=case_file.created_by_id,
     )
 
 

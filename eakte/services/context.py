@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from eakte.config import Settings
 from eakte.models import Principal
 from eakte.models.vocabulary import DepartmentRole
+from eakte.storage.base import BlobStore
+from eakte.storage.keyring import KeyRing
 
 
 def utcnow() -> dt.datetime:
@@ -25,6 +27,8 @@ class Ports:
 
     settings: Settings
     session_factory: sessionmaker[Session]
+    blob_store: BlobStore
+    keyring: KeyRing
     clock: Callable[[], dt.datetime] = utcnow
 
     @property

@@ -25,7 +25,7 @@ STALE_CLAIM = dt.timedelta(minutes=10)
 class StoredResponse:
     status_code: int
     body: str
-    location: str | None
+    headers: dict[str, str]
 
 
 def claim(ctx: Context, key: str, fingerprint: str) -> StoredResponse | None:
@@ -43,7 +43,9 @@ def claim(ctx: Context, key: str, fingerprint: str) -> StoredResponse | None:
                 "this Idempotency-Key was used for a different request; use a new key"
             )
         if record.status_code is not None:
-            return StoredResponse(record.status_code, record.response_body or "", record.location)
+            return StoredResponse(
+                record.status_code, record.response_body or "", dict(record.response_headers or {})
+            )
         if ctx.now() - record.created_at < STALE_CLAIM:
             raise IdempotencyConflictError(
                 "a request with this Idempotency-Key is still in progress; retry later"
@@ -75,7 +77,7 @@ def complete(ctx: Context, key: str, response: StoredResponse) -> None:
     if record is not None:
         record.status_code = response.status_code
         record.response_body = response.body
-        record.location = response.location
+        record.response_headers = response.headers
         ctx.commit()
 
 

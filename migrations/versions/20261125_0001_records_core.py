@@ -131,7 +131,7 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('response_body', sa.Text(), nullable=True),
-    sa.Column('location', sa.String(length=500), nullable=True),
+    sa.Column('response_headers', sa.JSON(), nullable=True),
     sa.Column('created_at', eakte.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['principal_id'], ['principal.id'], name=op.f('fk_idempotency_record_principal_id_principal'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_record')),

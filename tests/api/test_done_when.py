@@ -19,14 +19,24 @@ def test_a_clerk_files_a_case_file_that_another_department_cannot_see(client, ad
     assert node.status_code == 201
     tokens = {}
     for username, department in (("anna", "32"), ("ben", "50")):
-        assert admin.post("/principals", {"username": username, "display_name": username, "kind": "user"}).status_code == 201
-        assert admin.post(
-            f"/principals/{username}/memberships", {"department": department, "role": "clerk"}
-        ).status_code == 201
+        assert (
+            admin.post(
+                "/principals", {"username": username, "display_name": username, "kind": "user"}
+            ).status_code
+            == 201
+        )
+        assert (
+            admin.post(
+                f"/principals/{username}/memberships", {"department": department, "role": "clerk"}
+            ).status_code
+            == 201
+        )
         tokens[username] = admin.post(f"/principals/{username}/tokens", {}).get_json()["token"]
     anna, ben = ApiClient(client, tokens["anna"]), ApiClient(client, tokens["ben"])
 
-    created = anna.post("/case-files", {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung"})
+    created = anna.post(
+        "/case-files", {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung"}
+    )
     assert created.status_code == 201
     case_file = created.get_json()
     year = dt.datetime.now(dt.UTC).year

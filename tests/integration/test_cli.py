@@ -26,7 +26,11 @@ def _env(instance: Path, database_url: str, **extra: str) -> dict[str, str]:
 def eakte(env: dict[str, str], *args: str, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "eakte", *args],
-        env=env, capture_output=True, text=True, timeout=120, input=input,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=input,
     )
 
 
@@ -52,15 +56,18 @@ def test_init_creates_instance_keys_schema_and_prints_only_the_admin_token(insta
 
 
 def test_operator_commands_set_up_a_clerk_with_a_working_token(instance_env):
-    assert eakte(instance_env, "principal", "add", "anna", "--display-name", "Anna Schmidt").returncode == 0
+    assert (
+        eakte(instance_env, "principal", "add", "anna", "--display-name", "Anna Schmidt").returncode
+        == 0
+    )
     assert eakte(instance_env, "principal", "add", "fachverfahren", "--service").returncode == 0
     assert eakte(instance_env, "role", "grant", "anna", "records_manager").returncode == 0
     created = eakte(instance_env, "token", "create", "anna", "--days", "7")
     assert created.returncode == 0
     assert created.stdout.count("\n") == 1 and created.stdout.startswith("eakte_")
-    from tests.helpers import ApiClient
     from eakte import create_app
     from eakte.config import Settings
+    from tests.helpers import ApiClient
 
     app = create_app(Settings.from_env(instance_env))
     me = ApiClient(app.test_client(), created.stdout.strip()).get("/principals/anna").get_json()
@@ -73,7 +80,10 @@ def test_operator_commands_set_up_a_clerk_with_a_working_token(instance_env):
     ("args", "message"),
     [
         (("token", "create", "nobody"), "principal 'nobody' not found"),
-        (("member", "add", "admin", "--department", "99", "--role", "clerk"), "unknown department '99'"),
+        (
+            ("member", "add", "admin", "--department", "99", "--role", "clerk"),
+            "unknown department '99'",
+        ),
         (("principal", "add", "Bad Name"), "invalid username"),
         (("principal", "add", "admin"), "exists already"),
     ],
@@ -109,9 +119,9 @@ def test_demo_loads_a_german_municipality_once(instance_env):
     assert result.returncode == 0, result.stderr
     assert "a.schmidt" in result.stdout
     token = next(line.split()[-1] for line in result.stdout.splitlines() if "a.schmidt" in line)
-    from tests.helpers import ApiClient
     from eakte import create_app
     from eakte.config import Settings
+    from tests.helpers import ApiClient
 
     app = create_app(Settings.from_env(instance_env))
     anna = ApiClient(app.test_client(), token)
@@ -151,7 +161,9 @@ def test_served_product_walk_through(instance_env, tmp_path):
     with log.open("wb") as log_file:
         server = subprocess.Popen(
             [sys.executable, "-m", "eakte", "serve", "--port", str(port), "--workers", "1"],
-            env=instance_env, stdout=subprocess.DEVNULL, stderr=log_file,
+            env=instance_env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
         )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
@@ -166,19 +178,59 @@ def test_served_product_walk_through(instance_env, tmp_path):
             assert time.monotonic() < deadline, "server did not come up within 60 s"
             time.sleep(0.2)
         admin = instance_env["ADMIN_TOKEN"]
-        assert _call(base, "POST", "/departments", admin, {"code": "32", "name": "Ordnungsamt"})[0] == 201
-        assert _call(base, "POST", "/departments", admin, {"code": "50", "name": "Sozialamt"})[0] == 201
-        assert _call(base, "POST", "/principals/admin/roles", admin, {"role": "records_manager"})[0] == 201
-        assert _call(base, "POST", "/file-plan", admin, {
-            "code": "32.10", "title": "Gewerbe", "retention_years": 10, "disposition": "archive"})[0] == 201
+        assert (
+            _call(base, "POST", "/departments", admin, {"code": "32", "name": "Ordnungsamt"})[0]
+            == 201
+        )
+        assert (
+            _call(base, "POST", "/departments", admin, {"code": "50", "name": "Sozialamt"})[0]
+            == 201
+        )
+        assert (
+            _call(base, "POST", "/principals/admin/roles", admin, {"role": "records_manager"})[0]
+            == 201
+        )
+        assert (
+            _call(
+                base,
+                "POST",
+                "/file-plan",
+                admin,
+                {
+                    "code": "32.10",
+                    "title": "Gewerbe",
+                    "retention_years": 10,
+                    "disposition": "archive",
+                },
+            )[0]
+            == 201
+        )
         tokens = {}
         for name, department in (("anna", "32"), ("ben", "50")):
-            assert _call(base, "POST", "/principals", admin, {"username": name, "display_name": name})[0] == 201
-            assert _call(base, "POST", f"/principals/{name}/memberships", admin,
-                         {"department": department, "role": "clerk"})[0] == 201
+            assert (
+                _call(base, "POST", "/principals", admin, {"username": name, "display_name": name})[
+                    0
+                ]
+                == 201
+            )
+            assert (
+                _call(
+                    base,
+                    "POST",
+                    f"/principals/{name}/memberships",
+                    admin,
+                    {"department": department, "role": "clerk"},
+                )[0]
+                == 201
+            )
             tokens[name] = _call(base, "POST", f"/principals/{name}/tokens", admin, {})[1]["token"]
-        status, case_file = _call(base, "POST", "/case-files", tokens["anna"],
-                                  {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung"})
+        status, case_file = _call(
+            base,
+            "POST",
+            "/case-files",
+            tokens["anna"],
+            {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung"},
+        )
         year = dt.datetime.now(dt.UTC).year
         assert (status, case_file["reference"]) == (201, f"32.10-0001/{year}")
         assert _call(base, "GET", f"/case-files/{case_file['id']}", tokens["ben"])[0] == 404

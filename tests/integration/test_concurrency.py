@@ -16,10 +16,16 @@ PARALLEL = 20
 def test_twenty_parallel_creates_get_twenty_consecutive_numbers(ports, system):
     departments.create_department(system, code="32", name="Ordnungsamt", parent=None)
     file_plan.create_node(
-        system, code="32.10", title="Gewerbe", parent=None, retention_years=10,
+        system,
+        code="32.10",
+        title="Gewerbe",
+        parent=None,
+        retention_years=10,
         disposition=Disposition.ARCHIVE,
     )
-    principals.create_principal(system, username="anna", display_name="Anna", kind=PrincipalKind.USER)
+    principals.create_principal(
+        system, username="anna", display_name="Anna", kind=PrincipalKind.USER
+    )
     principals.add_membership(system, "anna", department="32", role=DepartmentRole.CLERK)
     start = threading.Barrier(PARALLEL)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 
-from eakte.migrations import alembic_config, is_at_head
 from eakte.db import make_engine
+from eakte.migrations import alembic_config, is_at_head
 
 
 def test_models_and_migrations_agree(database_url):

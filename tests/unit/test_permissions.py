@@ -76,3 +76,21 @@ def test_confidential_files_open_to_named_principals_only():
     someone_else = GrantFacts("write", None, principal_id=uuid.uuid4())
     assert access({}, confidential=True, grants=[named]) is Access.READ
     assert access({}, confidential=True, grants=[someone_else]) is Access.NONE
+
+
+def test_a_named_lead_or_creator_manages_a_confidential_file():
+    named = GrantFacts("write", None, principal_id=ME)
+    assert access({D32: "lead"}, confidential=True, grants=[named]) is Access.MANAGE
+    assert access({D32: "clerk"}, confidential=True, grants=[named]) is Access.WRITE
+    assert (
+        case_file_access(
+            principal_id=ME,
+            roles={},
+            department_id=D32,
+            confidential=True,
+            grants=[named],
+            now=NOW,
+            creator_id=ME,
+        )
+        is Access.MANAGE
+    )

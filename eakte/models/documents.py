@@ -1,0 +1,60 @@
+"""Documents and their immutable, encrypted versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eakte.db import Base, UTCDateTime
+from eakte.models._columns import created_at, uuid_pk
+from eakte.models.organisation import Principal
+from eakte.models.records import TITLE_MAX, CaseFile
+
+FILENAME_MAX = 255
+
+
+class Document(Base):
+    __tablename__ = "document"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_file.id"), index=True)
+    process_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("process.id"), index=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    latest_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = created_at()
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"))
+
+    case_file: Mapped[CaseFile] = relationship(lazy="joined")
+    created_by: Mapped[Principal | None] = relationship()
+
+
+class DocumentVersion(Base):
+    """One stored object. The row is the truth: written only after its object exists.
+
+    `id` is the version's identity bound into every encrypted segment;
+    `wrapped_key` is its data key wrapped by key `kek_id`, NULL once shredded.
+    """
+
+    __tablename__ = "document_version"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("document.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(String(FILENAME_MAX))
+    sha256: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(64), unique=True)
+    segment_size: Mapped[int] = mapped_column(Integer)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary(128))
+    kek_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = created_at()
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"))
+    shredded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    document: Mapped[Document] = relationship(lazy="joined")
+    created_by: Mapped[Principal | None] = relationship()

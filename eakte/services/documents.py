@@ -1,0 +1,446 @@
+"""Documents and versions: upload, list, download — encrypted, audited, access-checked.
+
+Bytes never stream inside a database transaction: the access check runs,
+the transaction ends, the object is written, and only then a new
+transaction checks again and writes the row (object first, row second). A
+failure in between leaves an orphan object for `eakte sweep`, never a row
+without its object.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy import select
+
+from eakte.errors import (
+    BlobNotFoundError,
+    GoneError,
+    IntegrityFailureError,
+    InvalidInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RangeNotSatisfiableError,
+)
+from eakte.models import CaseFile, Document, DocumentVersion, Process
+from eakte.models.content import content_etag, resolve_range, safe_filename
+from eakte.models.permissions import Access
+from eakte.models.vocabulary import Outcome
+from eakte.services import access, audit
+from eakte.services.case_files import require_open
+from eakte.services.context import Context, Ports
+from eakte.services.media import SNIFF_BYTES, detect_media_type
+from eakte.services.pagination import Page, paginate
+from eakte.storage import encryption
+
+READ_CHUNK = 256 * 1024
+# Whole downloads up to this size are verified before the first byte is sent,
+# so that tampering shows as a clean error response; larger ones stream and
+# abort at the first segment that fails (no unauthenticated byte is ever sent).
+VERIFY_BEFORE_STREAMING = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str | None
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class Download:
+    version: DocumentVersion
+    chunks: Iterator[bytes]
+    first: int
+    last: int
+    partial: bool
+
+    @property
+    def length(self) -> int:
+        return self.last - self.first + 1 if self.version.size else 0
+
+
+@dataclass(frozen=True)
+class _Stored:
+    version_id: uuid.UUID
+    object_key: str
+    size: int
+    sha256: str
+    media_type: str
+    filename: str
+    wrapped_key: bytes
+    kek_id: str
+    segment_size: int
+
+
+def _record(
+    ctx: Context, action: str, case_file: CaseFile, document: Document, **details: object
+) -> None:
+    audit.record(
+        ctx,
+        action,
+        object_type="document",
+        object_id=document.id,
+        department=case_file.department.code,
+        details={"case_file": str(case_file.id), **details},
+    )
+
+
+def _require_document(
+    ctx: Context, document_id: uuid.UUID, needed: Access, action: str
+) -> Document:
+    """The document, if its case file allows `needed`; 404 exactly as for an unknown id."""
+    access.require_authenticated(ctx, action)
+    document = ctx.session.get(Document, document_id)
+    if document is None:
+        raise audit.deny(
+            ctx,
+            action,
+            NotFoundError(f"document {document_id} not found"),
+            object_type="document",
+            object_id=document_id,
+        )
+    access.require_case_file(ctx, document.case_file_id, needed, action)
+    return document
+
+
+def list_documents(
+    ctx: Context, case_file_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> Page[Document]:
+    action = "document.list"
+    case_file = access.require_case_file(ctx, case_file_id, Access.READ, action)
+    page = paginate(
+        ctx.session,
+        select(Document).where(Document.case_file_id == case_file.id),
+        [Document.created_at, Document.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    audit.record(
+        ctx,
+        action,
+        object_type="case_file",
+        object_id=case_file.id,
+        department=case_file.department.code,
+        details={"count": len(page.items)},
+    )
+    ctx.commit()
+    return page
+
+
+def get_document(ctx: Context, document_id: uuid.UUID) -> Document:
+    document = _require_document(ctx, document_id, Access.READ, "document.read")
+    _record(ctx, "document.read", document.case_file, document)
+    ctx.commit()
+    return document
+
+
+def list_versions(ctx: Context, document_id: uuid.UUID) -> list[DocumentVersion]:
+    document = _require_document(ctx, document_id, Access.READ, "document.versions")
+    versions = list(
+        ctx.session.scalars(
+            select(DocumentVersion)
+            .where(DocumentVersion.document_id == document.id)
+            .order_by(DocumentVersion.number)
+        )
+    )
+    _record(ctx, "document.versions", document.case_file, document)
+    ctx.commit()
+    return versions
+
+
+def add_document(
+    ctx: Context,
+    case_file_id: uuid.UUID,
+    upload: Upload,
+    *,
+    title: str | None = None,
+    process_id: uuid.UUID | None = None,
+) -> Document:
+    """File a new document (version 1) into an open case file."""
+    action = "document.create"
+    case_file = access.require_case_file(ctx, case_file_id, Access.WRITE, action)
+    require_open(case_file)
+    if process_id is not None:
+        process = ctx.session.get(Process, process_id)
+        if process is None or process.case_file_id != case_file.id:
+            raise InvalidInputError(
+                "the process does not belong to this case file",
+                errors={"process": ["not a process of this case file"]},
+            )
+    retention_years = case_file.file_plan_node.retention_years
+    ctx.session.rollback()  # no transaction (and no SQLite write lock) while bytes stream
+    stored = _store(ctx.ports, upload, retention_years, today=ctx.today())
+    try:
+        case_file = access.require_case_file(ctx, case_file_id, Access.WRITE, action)
+        require_open(case_file)
+        document = Document(
+            case_file_id=case_file.id,
+            process_id=process_id,
+            title=title or stored.filename,
+            latest_version=1,
+            created_at=ctx.now(),
+            created_by_id=ctx.actor_id,
+        )
+        ctx.session.add(document)
+        ctx.session.flush()
+        ctx.session.add(_version_row(ctx, document, 1, stored))
+        _record(
+            ctx,
+            action,
+            case_file,
+            document,
+            version=1,
+            size=stored.size,
+            media_type=stored.media_type,
+        )
+        ctx.commit()
+    except BaseException:
+        ctx.session.rollback()
+        _discard(ctx.ports, stored.object_key)
+        raise
+    return document
+
+
+def add_version(ctx: Context, document_id: uuid.UUID, upload: Upload) -> DocumentVersion:
+    """Store the next version; earlier versions stay as they are."""
+    action = "document.add_version"
+    document = _require_document(ctx, document_id, Access.WRITE, action)
+    require_open(document.case_file)
+    retention_years = document.case_file.file_plan_node.retention_years
+    ctx.session.rollback()
+    stored = _store(ctx.ports, upload, retention_years, today=ctx.today())
+    try:
+        document = _require_document(ctx, document_id, Access.WRITE, action)
+        require_open(document.case_file)
+        # The row lock (PostgreSQL) / write lock (SQLite) makes concurrent uploads queue up.
+        ctx.session.refresh(document, with_for_update=True)
+        number = document.latest_version + 1
+        document.latest_version = number
+        version = _version_row(ctx, document, number, stored)
+        ctx.session.add(version)
+        _record(
+            ctx,
+            action,
+            document.case_file,
+            document,
+            version=number,
+            size=stored.size,
+            media_type=stored.media_type,
+        )
+        ctx.commit()
+    except BaseException:
+        ctx.session.rollback()
+        _discard(ctx.ports, stored.object_key)
+        raise
+    return version
+
+
+def _version_row(ctx: Context, document: Document, number: int, stored: _Stored) -> DocumentVersion:
+    return DocumentVersion(
+        id=stored.version_id,
+        document_id=document.id,
+        number=number,
+        size=stored.size,
+        media_type=stored.media_type,
+        filename=stored.filename,
+        sha256=stored.sha256,
+        object_key=stored.object_key,
+        segment_size=stored.segment_size,
+        wrapped_key=stored.wrapped_key,
+        kek_id=stored.kek_id,
+        created_at=ctx.now(),
+        created_by_id=ctx.actor_id,
+    )
+
+
+def _store(ports: Ports, upload: Upload, retention_years: int, *, today: dt.date) -> _Stored:
+    """Encrypt and write the upload as a new object; return what the row must record."""
+    stream = upload.stream
+    size = _size_of(stream)
+    if size == 0:
+        raise InvalidInputError(
+            "the file is empty; empty documents are not accepted",
+            errors={"file": ["the file is empty"]},
+        )
+    if size > ports.settings.max_upload_bytes:
+        raise PayloadTooLargeError(
+            f"the file is larger than the limit of {ports.settings.max_upload_bytes} bytes"
+        )
+    head = stream.read(SNIFF_BYTES)
+    media_type = detect_media_type(head)
+    digest = hashlib.sha256()
+    counted = 0
+
+    def plaintext() -> Iterator[bytes]:
+        nonlocal counted
+        chunk = head
+        while chunk:
+            digest.update(chunk)
+            counted += len(chunk)
+            yield chunk
+            chunk = stream.read(READ_CHUNK)
+
+    version_id = uuid.uuid4()
+    object_key = f"v1/{uuid.uuid4()}"
+    kek_id, kek = ports.keyring.active()
+    dek = encryption.new_data_key()
+    segment_size = encryption.DEFAULT_SEGMENT_SIZE
+    retain_until = (
+        dt.date(today.year + retention_years, today.month, min(today.day, 28))
+        if ports.settings.s3_object_lock != "off"
+        else None
+    )
+    ports.blob_store.put(
+        object_key,
+        encryption.encrypt(dek, version_id, plaintext(), segment_size),
+        length=encryption.ciphertext_size(size, segment_size),
+        retain_until=retain_until,
+    )
+    if counted != size:  # the spooled upload changed under us: do not record it
+        _discard(ports, object_key)
+        raise InvalidInputError("the upload was cut short; send it again")
+    return _Stored(
+        version_id=version_id,
+        object_key=object_key,
+        size=size,
+        sha256=digest.hexdigest(),
+        media_type=media_type,
+        filename=safe_filename(upload.filename),
+        wrapped_key=encryption.wrap_data_key(kek, dek, version_id),
+        kek_id=kek_id,
+        segment_size=segment_size,
+    )
+
+
+def _size_of(stream: BinaryIO) -> int:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _discard(ports: Ports, object_key: str) -> None:
+    """Best effort: a leftover object is garbage that `eakte sweep` removes later."""
+    with contextlib.suppress(Exception):
+        ports.blob_store.delete(object_key)
+
+
+def open_content(
+    ctx: Context,
+    document_id: uuid.UUID,
+    *,
+    number: int | None = None,
+    byte_range: tuple[int, int | None] | None = None,
+    if_range: str | None = None,
+) -> Download:
+    """Authorise, audit and open one version's plaintext (all of it, or one byte range)."""
+    action = "document.download"
+    document = _require_document(ctx, document_id, Access.READ, action)
+    version = ctx.session.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.number == (number or document.latest_version),
+        )
+    )
+    if version is None:
+        raise NotFoundError(f"document {document_id} has no version {number}")
+    if version.wrapped_key is None:
+        raise GoneError(f"version {version.number} of this document was destroyed")
+    case_file = document.case_file
+    first, last, partial = 0, max(version.size - 1, 0), False
+    if if_range is not None and if_range.strip() != content_etag(version.id):
+        byte_range = None  # RFC 9110 If-Range: the client's copy is outdated, send it all
+    if byte_range is not None:
+        resolved = resolve_range(*byte_range, version.size)
+        if resolved is None:
+            raise RangeNotSatisfiableError(
+                "the requested range lies outside the content", size=version.size
+            )
+        (first, last), partial = resolved, True
+    _record(
+        ctx,
+        action,
+        case_file,
+        document,
+        version=version.number,
+        range=f"{first}-{last}" if partial else None,
+    )
+    ctx.commit()
+    try:
+        dek = data_key(ctx.ports, version)
+        if not partial and version.size <= VERIFY_BEFORE_STREAMING:
+            for _ in read_plaintext(ctx.ports, version, dek, first, last):
+                pass
+        chunks = read_plaintext(ctx.ports, version, dek, first, last)
+        head = next(chunks, b"")  # the first segment is checked before the answer starts
+    except (IntegrityFailureError, BlobNotFoundError) as error:
+        raise _integrity_failure(ctx, version, case_file, error) from None
+    return Download(version, _guarded(ctx, version, case_file, head, chunks), first, last, partial)
+
+
+def read_plaintext(
+    ports: Ports, version: DocumentVersion, dek: bytes, first: int, last: int
+) -> Iterator[bytes]:
+    store = ports.blob_store
+    header = b"".join(store.get(version.object_key, 0, encryption.HEADER_SIZE))
+    span = encryption.cipher_range(version.size, version.segment_size, first, last)
+    yield from encryption.decrypt(
+        dek,
+        version.id,
+        header,
+        store.get(version.object_key, span.offset, span.length),
+        plaintext_size=version.size,
+        first_segment=span.first_segment,
+        skip=span.skip,
+        take=span.take,
+    )
+
+
+def _guarded(
+    ctx: Context, version: DocumentVersion, case_file: CaseFile, head: bytes, rest: Iterator[bytes]
+) -> Iterator[bytes]:
+    if head:
+        yield head
+    try:
+        yield from rest
+    except (IntegrityFailureError, BlobNotFoundError) as error:
+        _integrity_failure(ctx, version, case_file, error)
+        raise
+
+
+def _integrity_failure(
+    ctx: Context, version: DocumentVersion, case_file: CaseFile, error: Exception
+) -> IntegrityFailureError:
+    """Record the failure in its own transaction (the download's one is committed)."""
+    with ctx.ports.session_factory() as session:
+        witness = Context(
+            ports=ctx.ports,
+            session=session,
+            actor=ctx.actor,
+            system=ctx.system,
+            request_id=ctx.request_id,
+            client_address=ctx.client_address,
+        )
+        audit.record(
+            witness,
+            "integrity_failure",
+            object_type="document_version",
+            object_id=version.id,
+            department=case_file.department.code,
+            outcome=Outcome.FAILED,
+            details={
+                "document": str(version.document_id),
+                "version": version.number,
+                "reason": type(error).__name__,
+            },
+        )
+        witness.commit()
+    return IntegrityFailureError(
+        "the stored content failed its integrity check; it was not delivered"
+    )
