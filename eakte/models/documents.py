@@ -27,7 +27,7 @@ class Document(Base):
     created_at: Mapped[dt.datetime] = created_at()
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"))
 
-    case_file: Mapped[CaseFile] = relationship(lazy="joined")
+    case_file: Mapped[CaseFile] = relationship()
     created_by: Mapped[Principal | None] = relationship()
 
 
@@ -56,5 +56,5 @@ class DocumentVersion(Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"))
     shredded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
-    document: Mapped[Document] = relationship(lazy="joined")
+    document: Mapped[Document] = relationship()
     created_by: Mapped[Principal | None] = relationship()

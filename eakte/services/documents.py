@@ -384,6 +384,13 @@ def open_content(
     return Download(version, _guarded(ctx, version, case_file, head, chunks), first, last, partial)
 
 
+def data_key(ports: Ports, version: DocumentVersion) -> bytes:
+    """Unwrap the version's data key with the KEK that wrapped it."""
+    return encryption.unwrap_data_key(
+        ports.keyring.get(version.kek_id or ""), version.wrapped_key or b"", version.id
+    )
+
+
 def read_plaintext(
     ports: Ports, version: DocumentVersion, dek: bytes, first: int, last: int
 ) -> Iterator[bytes]:

@@ -58,23 +58,25 @@ class FileSystemBlobStore:
 
     def get(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         path = self._path(key)
+        if not path.is_file():
+            raise BlobNotFoundError(f"object {key} is missing")
+        return self._stream(path, offset, length)
+
+    @staticmethod
+    def _stream(path: Path, offset: int, length: int | None) -> Iterator[bytes]:
+        # Opened on first use, so a stream that is never read holds no file open.
         try:
             handle = path.open("rb")
         except FileNotFoundError:
-            raise BlobNotFoundError(f"object {key} is missing") from None
+            raise BlobNotFoundError(f"object {path.name} is missing") from None
         except OSError as exc:
             raise _storage_error(exc) from exc
-        return self._stream(handle, offset, length)
-
-    @staticmethod
-    def _stream(handle, offset: int, length: int | None) -> Iterator[bytes]:  # noqa: ANN001
         with handle:
             handle.seek(offset)
             remaining = length
             while remaining is None or remaining > 0:
-                chunk = handle.read(
-                    _READ_CHUNK if remaining is None else min(_READ_CHUNK, remaining)
-                )
+                size = _READ_CHUNK if remaining is None else min(_READ_CHUNK, remaining)
+                chunk = handle.read(size)
                 if not chunk:
                     return
                 if remaining is not None:
