@@ -128,9 +128,7 @@ def _content_response(download: Download) -> Response:
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Cache-Control"] = "private, no-store"
     if download.partial:
-        response.headers["Content-Range"] = (
-            f"bytes {download.first}-{download.last}/{version.size}"
-        )
+        response.headers["Content-Range"] = f"bytes {download.first}-{download.last}/{version.size}"
     return response
 
 

@@ -67,4 +67,6 @@ def _fingerprint() -> str:
         body = f"{request.content_type}:{request.content_length}".encode()
     else:
         body = request.get_data()
-    return hashlib.sha256(b"\n".join([request.method.encode(), request.path.encode(), body])).hexdigest()
+    return hashlib.sha256(
+        b"\n".join([request.method.encode(), request.path.encode(), body])
+    ).hexdigest()

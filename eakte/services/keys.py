@@ -44,7 +44,9 @@ def rotate_keys(
     stale = (DocumentVersion.kek_id != key_id) & DocumentVersion.wrapped_key.is_not(None)
     total = ctx.session.scalar(select(func.count()).select_from(DocumentVersion).where(stale)) or 0
     done = 0
-    audit.record(ctx, "keys.rotate", object_type="key", object_id=key_id, details={"pending": total})
+    audit.record(
+        ctx, "keys.rotate", object_type="key", object_id=key_id, details={"pending": total}
+    )
     ctx.commit()
     while True:
         rows = list(
@@ -68,7 +70,9 @@ def rotate_keys(
         done += len(rows)
         if progress:
             progress(done, total)
-    audit.record(ctx, "keys.rewrapped", object_type="key", object_id=key_id, details={"count": done})
+    audit.record(
+        ctx, "keys.rewrapped", object_type="key", object_id=key_id, details={"count": done}
+    )
     ctx.commit()
     return RotationResult(key_id, done)
 

@@ -31,7 +31,9 @@ def verify_storage(
     """Decrypt every (or a random sample of) stored version and compare its SHA-256."""
     access.require_global_role(ctx, GlobalRole.ADMIN, "storage.verify")
     stmt = select(DocumentVersion).where(DocumentVersion.wrapped_key.is_not(None))
-    stmt = stmt.order_by(func.random()).limit(sample) if sample else stmt.order_by(DocumentVersion.id)
+    stmt = (
+        stmt.order_by(func.random()).limit(sample) if sample else stmt.order_by(DocumentVersion.id)
+    )
     versions = list(ctx.session.scalars(stmt))
     ctx.session.rollback()  # no transaction held while objects stream
     report = VerificationReport()
@@ -86,7 +88,9 @@ def sweep_orphans(ctx: Context, *, grace: dt.timedelta | None = None) -> list[st
             if key not in known:
                 ctx.ports.blob_store.delete(key)
                 removed.append(key)
-    audit.record(ctx, "storage.sweep", details={"removed": len(removed), "cutoff": cutoff.isoformat()})
+    audit.record(
+        ctx, "storage.sweep", details={"removed": len(removed), "cutoff": cutoff.isoformat()}
+    )
     ctx.commit()
     return removed
 

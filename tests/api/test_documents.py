@@ -6,8 +6,8 @@ Runs against every object store backend (`store` fixture) and both databases.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import dataclasses
+import datetime as dt
 import hashlib
 import io
 import os
@@ -20,7 +20,6 @@ from werkzeug.test import encode_multipart
 
 from eakte.models import DocumentVersion
 from eakte.services import keys
-from eakte.services.context import Context
 from eakte.services.storage_checks import sweep_orphans, verify_storage
 from tests.helpers import assert_problem, audit_events, table_counts
 
