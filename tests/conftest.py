@@ -225,3 +225,33 @@ def client(app):  # noqa: ANN001, ANN201
 @pytest.fixture
 def town(client, admin_token: str) -> Town:  # noqa: ANN001
     return Town(client, admin_token)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A real S3 server (SeaweedFS) per test worker; see tests/s3server.py for why not a mock."""
+    from tests.s3server import start_s3_server
+
+    server = start_s3_server(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server) -> Iterator[str]:  # noqa: ANN001
+    """A fresh bucket name; the bucket and its objects are removed afterwards."""
+    bucket = f"eakte-{uuid.uuid4().hex[:12]}"
+    yield bucket
+    client = s3_server.client()
+    if client.bucket_exists(bucket):
+        for obj in client.list_objects(bucket, recursive=True, include_version=True):
+            client.remove_object(bucket, obj.object_name, version_id=obj.version_id)
+        client.remove_bucket(bucket)
+
+
+def s3_settings(server, bucket: str) -> dict[str, str]:  # noqa: ANN001
+    return {
+        "EAKTE_STORAGE_URL": server.url(bucket),
+        "EAKTE_S3_ACCESS_KEY": server.access_key,
+        "EAKTE_S3_SECRET_KEY": server.secret_key,
+    }

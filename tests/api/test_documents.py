@@ -21,6 +21,7 @@ from werkzeug.test import encode_multipart
 from eakte.models import DocumentVersion
 from eakte.services import keys
 from eakte.services.storage_checks import sweep_orphans, verify_storage
+from tests.conftest import s3_settings
 from tests.helpers import assert_problem, audit_events, table_counts
 
 FIVE_MIB = 5 * 1024 * 1024
@@ -64,6 +65,14 @@ def raw_object(ports, document_id: str, number: int = 1) -> bytes:  # noqa: ANN0
 def overwrite_object(ports, document_id: str, data: bytes, number: int = 1) -> None:  # noqa: ANN001
     key = stored_version(ports, document_id, number).object_key
     ports.blob_store.put(key, [data], length=len(data))
+
+
+@pytest.fixture(params=["file", "s3"])
+def storage_env(request):  # noqa: ANN001, ANN201
+    """Every test here runs on the file store and on a real S3 server (SeaweedFS)."""
+    if request.param == "file":
+        return {}
+    return s3_settings(request.getfixturevalue("s3_server"), request.getfixturevalue("s3_bucket"))
 
 
 @pytest.fixture
