@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import IO
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 
 from eakte.errors import AuthenticationError
 from eakte.services import audit, tokens
@@ -28,6 +29,7 @@ def context() -> Context:
 
 
 def register(app: Flask) -> None:
+    app.request_class = UploadAwareRequest
     app.before_request(_begin)
     app.after_request(_stamp)
     app.teardown_request(_end)
@@ -76,3 +78,26 @@ def _end(_error: BaseException | None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
+
+
+class UploadAwareRequest(Request):
+    """Closes every upload spool it made, also when the client vanished mid-upload
+    (werkzeug then never hands the half-written spool to `files`, so nobody else would)."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        stream = super()._get_file_stream(
+            total_content_length, content_type, filename, content_length
+        )
+        self.__dict__.setdefault("_upload_spools", []).append(stream)
+        return stream
+
+    def close(self) -> None:
+        super().close()
+        for stream in self.__dict__.get("_upload_spools", []):
+            stream.close()

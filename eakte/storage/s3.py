@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 PART_SIZE = 16 * 1024 * 1024
 READ_CHUNK = 256 * 1024
 _UNAVAILABLE_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
-_TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError)
+_TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
 
 
 class S3BlobStore:
@@ -169,7 +169,7 @@ def _translated(key: str) -> Iterator[None]:
         raise StorageError(f"object store refused the request ({exc.code})") from exc
     except (ServerError, *_TRANSPORT_ERRORS) as exc:
         raise StorageUnavailableError() from exc
-    except MinioException as exc:
+    except (MinioException, OSError) as exc:  # OSError: minio found our stream short
         raise StorageError(f"object store failure ({type(exc).__name__})") from exc
 
 

@@ -240,3 +240,70 @@ def test_served_product_walk_through(instance_env, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _file_a_document(env: dict[str, str], data: bytes) -> str:
+    """Set up 32 and 32.10 in-process and file one document as admin; return its id."""
+    from eakte import create_app
+    from eakte.config import Settings
+    from tests.api.test_documents import upload
+    from tests.helpers import ApiClient
+
+    app = create_app(Settings.from_env(env))
+    admin = ApiClient(app.test_client(), env["ADMIN_TOKEN"])
+    admin.post("/departments", {"code": "32", "name": "Ordnungsamt"})
+    admin.post("/principals/admin/roles", {"role": "records_manager"})
+    admin.post("/principals/admin/memberships", {"department": "32", "role": "clerk"})
+    admin.post(
+        "/file-plan",
+        {"code": "32.10", "title": "Gewerbe", "retention_years": 10, "disposition": "archive"},
+    )
+    case_file = admin.post(
+        "/case-files", {"file_plan": "32.10", "department": "32", "title": "Antrag"}
+    ).get_json()
+    document = upload(admin, case_file["id"], data).get_json()
+    app.extensions["eakte"].session_factory.kw["bind"].dispose()
+    return document["id"]
+
+
+def _download(env: dict[str, str], document_id: str):  # noqa: ANN202
+    from eakte import create_app
+    from eakte.config import Settings
+    from tests.helpers import ApiClient
+
+    app = create_app(Settings.from_env(env))
+    response = ApiClient(app.test_client(), env["ADMIN_TOKEN"]).get(
+        f"/documents/{document_id}/content"
+    )
+    app.extensions["eakte"].session_factory.kw["bind"].dispose()
+    return response
+
+
+def test_keys_rotate_verify_storage_and_sweep(instance_env, tmp_path):
+    data = os.urandom(300_000)
+    document_id = _file_a_document(instance_env, data)
+    keyring = json.loads((tmp_path / "instance" / "keyring.json").read_text())
+
+    rotated = eakte(instance_env, "keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "1 data keys re-wrapped" in rotated.stderr
+    after = json.loads((tmp_path / "instance" / "keyring.json").read_text())
+    assert after["active"] != keyring["active"]
+    assert stat.S_IMODE((tmp_path / "instance" / "keyring.json").stat().st_mode) == 0o600
+    assert eakte(instance_env, "keys", "retire", keyring["active"]).returncode == 0
+    assert _download(instance_env, document_id).data == data
+
+    verified = eakte(instance_env, "verify-storage")
+    assert verified.returncode == 0 and "1 versions checked, 0 failed" in verified.stderr
+
+    (stored,) = (tmp_path / "instance" / "objects").rglob("*-*-*-*-*")
+    damaged = bytearray(stored.read_bytes())
+    damaged[100] ^= 1
+    stored.write_bytes(bytes(damaged))
+    failed = eakte(instance_env, "verify-storage")
+    assert failed.returncode == 1
+    assert failed.stdout.startswith("FAILED ")
+
+    swept = eakte(instance_env, "sweep", "--grace-hours", "1")
+    assert swept.returncode == 0 and "0 orphaned objects removed" in swept.stderr
+    assert stored.exists()  # referenced by its version row: never swept

@@ -1,0 +1,111 @@
+"""The object store failing or refusing: clear answers, and nothing already stored is lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+
+import pytest
+from minio.commonconfig import COMPLIANCE
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from tests.conftest import s3_settings
+from tests.helpers import assert_problem, table_counts
+
+
+def _multipart(data: bytes) -> tuple[str, bytes]:
+    return encode_multipart(MultiDict({"file": FileStorage(io.BytesIO(data), "bescheid.pdf")}))
+
+
+def _upload(who, case_file_id, data: bytes):  # noqa: ANN001, ANN201
+    boundary, body = _multipart(data)
+    return who.client.post(
+        f"/api/v1/case-files/{case_file_id}/documents",
+        data=body,
+        headers={"Authorization": f"Bearer {who.token}"},
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+class TestS3Down:
+    """A SeaweedFS server of its own, stopped and started again during the test."""
+
+    @pytest.fixture
+    def s3(self, tmp_path):  # noqa: ANN001, ANN201
+        from tests.s3server import start_s3_server
+
+        server = start_s3_server(tmp_path / "s3")
+        yield server
+        server.stop(graceful=False)
+
+    @pytest.fixture
+    def storage_env(self, s3):  # noqa: ANN001, ANN201
+        return s3_settings(s3, "akten")
+
+    def test_503_with_retry_after_while_down_and_recovery_without_restart(
+        self, town, s3, ports, client
+    ):
+        case_file = town.case_file()
+        before_outage = os.urandom(200_000)
+        stored = _upload(town.anna, case_file["id"], before_outage).get_json()
+
+        s3.stop(graceful=False)
+        rows = table_counts(ports)
+        down = _upload(town.anna, case_file["id"], os.urandom(1000))
+        assert_problem(down, 503, "dependency-unavailable")
+        assert int(down.headers["Retry-After"]) > 0
+        assert table_counts(ports) == rows  # no row without its object
+        fetch = town.anna.get(f"/documents/{stored['id']}/content")
+        assert_problem(fetch, 503, "dependency-unavailable")
+        ready = client.get("/api/v1/health/ready")
+        assert ready.status_code == 503
+        assert ready.get_json()["checks"] == {"database": "ok", "storage": "dependency-unavailable"}
+
+        s3.start()
+        assert town.anna.get(f"/documents/{stored['id']}/content").data == before_outage
+        assert _upload(town.anna, case_file["id"], b"danach").status_code == 201
+        assert client.get("/api/v1/health/ready").status_code == 200
+
+
+class TestObjectLock:
+    @pytest.fixture
+    def storage_env(self, s3_server):  # noqa: ANN001, ANN201
+        # Locked objects cannot be cleaned up: a bucket of its own, left to the server's tmp dir.
+        bucket = f"locked-{os.urandom(4).hex()}"
+        return {**s3_settings(s3_server, bucket), "EAKTE_S3_OBJECT_LOCK": "compliance"}
+
+    def test_versions_are_written_worm_and_survive_a_delete(self, town, ports, s3_server):
+        case_file = town.case_file()  # file plan 32.10 keeps files 10 years
+        data = os.urandom(50_000)
+        document = _upload(town.anna, case_file["id"], data).get_json()
+        store = ports.blob_store
+        with ports.session_factory() as session:
+            from eakte.models import DocumentVersion
+
+            key = session.query(DocumentVersion).one().object_key
+        retention = s3_server.client().get_object_retention(store.bucket, key)
+        assert retention.mode == COMPLIANCE
+        assert retention.retain_until_date.date() >= dt.date.today().replace(
+            year=dt.date.today().year + 10, day=min(dt.date.today().day, 28)
+        )
+        store.delete(key)  # S3 refuses to remove a locked version: it stays
+        assert town.anna.get(f"/documents/{document['id']}/content").data == data
+
+
+def test_a_client_that_disconnects_mid_upload_leaves_no_row_and_no_object(town, ports):
+    case_file = town.case_file()
+    boundary, body = _multipart(os.urandom(300_000))
+    before = table_counts(ports)
+    response = town.anna.client.post(
+        f"/api/v1/case-files/{case_file['id']}/documents",
+        data=body[: len(body) // 2],
+        headers={"Authorization": f"Bearer {town.anna.token}"},
+        content_type=f"multipart/form-data; boundary={boundary}",
+        environ_overrides={"CONTENT_LENGTH": str(len(body))},
+    )
+    assert_problem(response, 400)
+    assert table_counts(ports) == before
+    tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert list(ports.blob_store.keys_older_than("v1", tomorrow)) == []
