@@ -16,6 +16,7 @@ from eakte.api.schemas.common import ListQuery, page_of
 from eakte.api.schemas.documents import (
     DocumentFormSchema,
     DocumentSchema,
+    DocumentUploadSchema,
     UploadFileSchema,
     VersionSchema,
 )
@@ -43,7 +44,7 @@ class CaseFileDocuments(MethodView):
 
     @idempotent
     @blp.arguments(DocumentFormSchema, location="form")
-    @blp.arguments(UploadFileSchema, location="files", error_status_code=400)
+    @blp.arguments(DocumentUploadSchema, location="files", error_status_code=400)
     @blp.response(201, DocumentSchema)
     def post(self, form: dict, files: dict, case_file_id: uuid.UUID) -> object:
         """File a document (multipart `file`, `title`, optional `process`): version 1 (clerk+)."""

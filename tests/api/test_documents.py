@@ -341,3 +341,20 @@ def test_a_failure_after_the_object_is_written_leaves_no_row_and_no_object(
     assert table_counts(ports) == before
     tomorrow = ports.clock() + dt.timedelta(days=1)
     assert list(ports.blob_store.keys_older_than("v1", tomorrow)) == []
+
+
+def test_the_openapi_document_describes_the_document_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    upload_body = paths["/api/v1/case-files/{case_file_id}/documents"]["post"]["requestBody"]
+    ref = upload_body["content"]["multipart/form-data"]["schema"]["$ref"]
+    parts = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]["properties"]
+    assert {"file", "title", "process"} <= set(parts)
+    assert parts["file"]["format"] == "binary"
+    for path in (
+        "/api/v1/documents/{document_id}",
+        "/api/v1/documents/{document_id}/versions",
+        "/api/v1/documents/{document_id}/content",
+        "/api/v1/documents/{document_id}/versions/{number}/content",
+    ):
+        assert "get" in paths[path], path

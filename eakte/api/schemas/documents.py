@@ -22,6 +22,15 @@ class DocumentFormSchema(ma.Schema):
     process = fields.UUID(load_default=None)
 
 
+class DocumentUploadSchema(UploadFileSchema, DocumentFormSchema):
+    """The whole multipart body as the OpenAPI document shows it.
+
+    webargs reads `file` from the files and `title`/`process` from the form
+    fields (DocumentFormSchema); flask-smorest documents one body per
+    operation, so this schema names all three parts.
+    """
+
+
 class VersionSchema(ma.Schema):
     id = fields.UUID()
     number = fields.Integer()
