@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from eakte.audit.pseudonyms import AddressHasher
+from eakte.audit.signing import FileSigner
 from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.services.context import Ports
@@ -22,6 +24,8 @@ def build_ports(settings: Settings) -> Ports:
         session_factory=make_session_factory(engine),
         blob_store=build_blob_store(settings),
         keyring=FileKeyRing(settings.keyring_path),
+        signer=FileSigner(settings.audit_signing_key_path),
+        address_hasher=AddressHasher(settings.audit_address_key_path),
     )
 
 

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import getpass
 import re
-import secrets
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -65,15 +65,12 @@ def _system(ports: Ports | None = None) -> Iterator[Context]:
 @main.command()
 def init() -> None:
     """Create the instance: folders, key material, database schema, first admin."""
+    from eakte.instance import create_instance_secrets
     from eakte.migrations import upgrade_to_head
     from eakte.services.setup import create_first_admin
-    from eakte.storage.keyring_file import create_keyring_file, write_secret_file
 
     settings = _settings()
-    settings.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if settings.secret_key is None:
-        write_secret_file(settings.secret_key_path, secrets.token_hex(32) + "\n")
-    create_keyring_file(settings.keyring_path)
+    create_instance_secrets(settings)
     upgrade_to_head(settings.database_url)
     with _system(build_ports(settings)) as system:
         token = create_first_admin(system)
@@ -92,7 +89,13 @@ def init() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Also run the background worker (sealing, checkpoints) in this process.",
+)
+def serve(host: str, port: int, workers: int, threads: int, worker: bool) -> None:
     """Serve the API with gunicorn."""
     from eakte.db import make_engine
     from eakte.migrations import is_at_head
@@ -105,7 +108,19 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             raise click.ClickException("the database schema is not current: run `eakte init` first")
     finally:
         engine.dispose()
-    run_gunicorn(settings, host=host, port=port, workers=workers, threads=threads)
+    # One-box deployments: the background worker runs beside the web server, as its
+    # own process (threads in gunicorn's forking master would not survive the forks).
+    background = (
+        subprocess.Popen([sys.executable, "-m", "eakte", "worker"], start_new_session=True)
+        if worker
+        else None
+    )
+    try:
+        run_gunicorn(settings, host=host, port=port, workers=workers, threads=threads)
+    finally:
+        if background is not None:
+            background.terminate()
+            background.wait(timeout=30)
 
 
 @main.group()
@@ -180,6 +195,86 @@ def token_create(username: str, days: int | None, no_expiry: bool) -> None:
             system, username, expires_at=expires_at, never_expires=no_expiry
         )
     click.echo(plain)
+
+
+@main.command()
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.1, 60))
+def worker(interval: float) -> None:
+    """Run background work: seal the audit trail, issue checkpoints, erase old addresses."""
+    import signal
+    import threading
+
+    from eakte.services.worker import run_worker
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("worker running; stop with Ctrl-C or SIGTERM", err=True)
+    run_worker(build_ports(_settings()), stop, interval=interval)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The sealed audit trail."""
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Seal pending events and sign a checkpoint now; prints it as JSON."""
+    import json
+
+    from eakte.services.audit_log import checkpoint_document, checkpoint_now
+
+    with _system() as system:
+        checkpoint = checkpoint_now(system)
+    click.echo(json.dumps(checkpoint_document(checkpoint), indent=2))
+
+
+@audit_group.command("verify")
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Offline: a JSON Lines export (GET /api/v1/audit/export).",
+)
+@click.option(
+    "--checkpoints",
+    "checkpoints_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Offline: the checkpoints (GET /api/v1/audit/checkpoints).",
+)
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Offline: the PEM public key (GET /api/v1/audit/public-key).",
+)
+def audit_verify(
+    export_file: str | None, checkpoints_file: str | None, public_key_file: str | None
+) -> None:
+    """Verify the trail: online against the database, or offline from export files.
+
+    Exit 0 when everything verifies, 1 with the first bad seq otherwise.
+    """
+    import json
+
+    offline = (export_file, checkpoints_file, public_key_file)
+    if any(offline) and not all(offline):
+        raise click.UsageError(
+            "offline verification needs --export, --checkpoints and --public-key"
+        )
+    if all(offline):
+        from eakte.audit.offline import verify_files
+
+        result = verify_files(export_file, checkpoints_file, public_key_file)
+    else:
+        from eakte.services.audit_log import verify_trail
+
+        with _system() as system:
+            result = verify_trail(system)
+    click.echo(json.dumps(result.as_dict(), indent=2))
+    if not result.ok:
+        sys.exit(1)
 
 
 @main.group()

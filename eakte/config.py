@@ -39,6 +39,9 @@ class Settings:
     max_upload_bytes: int = 2 * 1024**3
     s3_object_lock: str = "off"
     sweep_grace_hours: int = 24
+    audit_checkpoint_events: int = 1000
+    audit_checkpoint_seconds: int = 300
+    audit_address_days: int = 90
     sqlite_busy_timeout_ms: int = 30_000
 
     @property
@@ -48,6 +51,14 @@ class Settings:
     @property
     def secret_key_path(self) -> Path:
         return self.instance_path / "secret_key"
+
+    @property
+    def audit_signing_key_path(self) -> Path:
+        return self.instance_path / "audit_signing_key.pem"
+
+    @property
+    def audit_address_key_path(self) -> Path:
+        return self.instance_path / "audit_address_key"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -79,6 +90,13 @@ class Settings:
                 "EAKTE_S3_OBJECT_LOCK", "off", ("off", "governance", "compliance")
             ),
             sweep_grace_hours=env.integer("EAKTE_SWEEP_GRACE_HOURS", 24, minimum=1, maximum=8760),
+            audit_checkpoint_events=env.integer(
+                "EAKTE_AUDIT_CHECKPOINT_EVENTS", 1000, minimum=1, maximum=10**9
+            ),
+            audit_checkpoint_seconds=env.integer(
+                "EAKTE_AUDIT_CHECKPOINT_SECONDS", 300, minimum=1, maximum=86400 * 7
+            ),
+            audit_address_days=env.integer("EAKTE_AUDIT_ADDRESS_DAYS", 90, minimum=0, maximum=3650),
         )
         settings.validate()
         return settings

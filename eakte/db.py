@@ -29,6 +29,15 @@ UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
+# Execution option for a session that only reads (see `_tune_sqlite`).
+READ_ONLY = "eakte_read_only"
+
+
+def read_only(session: Session) -> Session:
+    """Mark a fresh session as read-only before its first statement."""
+    session.connection(execution_options={READ_ONLY: True})
+    return session
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -88,4 +97,7 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Long reads (exports, verification) must not block writers: WAL lets them
+        # read a snapshot while others write.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from eakte import create_app
 from eakte.config import Settings
 from eakte.db import Base, make_engine
+from eakte.instance import create_instance_secrets
 from eakte.migrations import upgrade_to_head
 from eakte.services.context import Context
 from eakte.services.setup import create_first_admin
-from eakte.storage.keyring_file import create_keyring_file
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "EAKTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -109,7 +109,7 @@ def settings(database_url: str, tmp_path: Path, storage_env: dict[str, str]) -> 
             **storage_env,
         }
     )
-    create_keyring_file(settings.keyring_path)
+    create_instance_secrets(settings)
     return settings
 
 

@@ -6,6 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from eakte.api import (
+    audit,
     case_files,
     departments,
     documents,
@@ -46,5 +47,5 @@ def init_api(app: Flask) -> None:
         "bearer", {"type": "http", "scheme": "bearer", "description": "An eakte API token"}
     )
     requests.register(app)
-    for module in (health, departments, principals, file_plan, case_files, documents):
+    for module in (health, departments, principals, file_plan, case_files, documents, audit):
         api.register_blueprint(module.blp)

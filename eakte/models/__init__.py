@@ -1,6 +1,6 @@
 """ORM entities (one module per aggregate) and the pure rules beside them."""
 
-from eakte.models.audit import AuditEvent
+from eakte.models.audit import AuditCheckpoint, AuditEvent, AuditNode
 from eakte.models.documents import Document, DocumentVersion
 from eakte.models.idempotency import IdempotencyRecord
 from eakte.models.organisation import ApiToken, Department, Membership, Principal, PrincipalRole
@@ -8,7 +8,9 @@ from eakte.models.records import CaseFile, FilePlanNode, Grant, Process, Referen
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditNode",
     "CaseFile",
     "Department",
     "Document",

@@ -31,6 +31,7 @@ def record(
         outcome=outcome.value,
         request_id=ctx.request_id,
         client_address=ctx.client_address,
+        client_address_hash=ctx.ports.address_hasher(ctx.client_address),
         details=details or None,
     )
     ctx.session.add(event)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from eakte.audit.signing import Signer
 from eakte.config import Settings
 from eakte.models import Principal
 from eakte.models.vocabulary import DepartmentRole
@@ -29,6 +30,8 @@ class Ports:
     session_factory: sessionmaker[Session]
     blob_store: BlobStore
     keyring: KeyRing
+    signer: Signer
+    address_hasher: Callable[[str | None], str | None]
     clock: Callable[[], dt.datetime] = utcnow
 
     @property

@@ -1,0 +1,159 @@
+"""Verifying a sealed log: recompute leaves, chain and Merkle roots, check signed checkpoints.
+
+Pure: it reads events and checkpoints from iterables, so the same code checks
+the live database (`eakte audit verify`, `GET /api/v1/audit/verify`) and an
+export on an auditor's laptop with only the public key
+(`eakte audit verify --export … --checkpoints … --public-key …`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from eakte.audit import merkle
+from eakte.audit.canonical import ZERO_HASH, canonical_json, chain_hash
+from eakte.audit.signing import verify_signature
+
+
+@dataclass(frozen=True)
+class SealedEvent:
+    seq: int
+    canonical: bytes  # the bytes the leaf hash is taken over
+    leaf_hash: bytes | None = None  # as stored or exported, if any
+    chain_hash: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    tree_size: int
+    root_hash: str
+    chain_hash: str
+    body: str
+    signature: str  # base64 DER
+
+
+@dataclass
+class Verification:
+    ok: bool = True
+    events: int = 0
+    checkpoints: int = 0
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def fail(self, seq: int | None, problem: str) -> Verification:
+        self.ok, self.first_bad_seq, self.problem = False, seq, problem
+        return self
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "events_checked": self.events,
+            "checkpoints_checked": self.checkpoints,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem,
+            "notes": self.notes,
+        }
+
+
+def check_checkpoint(checkpoint: SignedCheckpoint, public_pem: str) -> str | None:
+    """Why a checkpoint cannot be trusted, or None."""
+    try:
+        signature = base64.b64decode(checkpoint.signature, validate=True)
+    except ValueError:
+        return "signature is not base64"
+    if not verify_signature(public_pem, checkpoint.body.encode(), signature):
+        return "signature does not verify with the public key"
+    try:
+        signed = json.loads(checkpoint.body)
+    except ValueError:
+        return "signed body is not JSON"
+    if (signed.get("tree_size"), signed.get("root_hash"), signed.get("chain_hash")) != (
+        checkpoint.tree_size,
+        checkpoint.root_hash,
+        checkpoint.chain_hash,
+    ):
+        return "stored fields differ from the signed body"
+    return None
+
+
+def verify_log(
+    events: Iterable[SealedEvent], checkpoints: Iterable[SignedCheckpoint], public_pem: str
+) -> Verification:
+    """Check everything; stop at the first problem and say which seq it concerns."""
+    result = Verification()
+    pending = sorted(checkpoints, key=lambda c: c.tree_size)
+    for checkpoint in pending:
+        problem = check_checkpoint(checkpoint, public_pem)
+        if problem:
+            return result.fail(None, f"checkpoint at tree size {checkpoint.tree_size}: {problem}")
+    if not pending:
+        result.notes.append("no signed checkpoint yet: only internal consistency was checked")
+    compact = merkle.CompactRange()
+    previous_chain = ZERO_HASH
+    verified_size = 0
+    queue = iter(pending)
+    next_checkpoint = next(queue, None)
+    while next_checkpoint is not None and next_checkpoint.tree_size == 0:
+        if next_checkpoint.root_hash != merkle.EMPTY_ROOT.hex():
+            return result.fail(None, "checkpoint at tree size 0 does not name the empty root")
+        result.checkpoints += 1
+        next_checkpoint = next(queue, None)
+    for event in events:
+        expected = compact.size
+        if event.seq != expected:
+            kind = "missing" if event.seq > expected else "out of order or duplicated"
+            return result.fail(expected, f"event {expected} is {kind} (found seq {event.seq})")
+        leaf = merkle.leaf_hash(event.canonical)
+        if event.leaf_hash is not None and event.leaf_hash != leaf:
+            return result.fail(event.seq, "event fields differ from their sealed leaf hash")
+        chained = chain_hash(previous_chain, leaf)
+        if event.chain_hash is not None and event.chain_hash != chained:
+            return result.fail(event.seq, "hash chain broken")
+        previous_chain = chained
+        compact.append(leaf)
+        result.events += 1
+        if next_checkpoint is not None and compact.size == next_checkpoint.tree_size:
+            if compact.root().hex() != next_checkpoint.root_hash or (
+                chained.hex() != next_checkpoint.chain_hash
+            ):
+                return result.fail(
+                    verified_size,
+                    f"events {verified_size}..{compact.size - 1} do not match the signed "
+                    f"checkpoint at tree size {compact.size}",
+                )
+            verified_size = compact.size
+            result.checkpoints += 1
+            next_checkpoint = next(queue, None)
+    if next_checkpoint is not None:
+        return result.fail(
+            compact.size,
+            f"the log ends at {compact.size} events but a signed checkpoint covers "
+            f"{next_checkpoint.tree_size}: events were removed",
+        )
+    if compact.size > verified_size:
+        result.notes.append(
+            f"events {verified_size}..{compact.size - 1} are not yet covered by a signed checkpoint"
+        )
+    return result
+
+
+def export_line_event(line: dict) -> SealedEvent:
+    """One JSONL export line → the event to verify; its fields must match its canonical bytes."""
+    canonical = base64.b64decode(line["canonical"])
+    fields = {k: v for k, v in line.items() if k not in ("canonical", "leaf_hash", "chain_hash")}
+    document = json.loads(canonical)
+    if canonical_json(document) != canonical or any(
+        fields.get(k) != v for k, v in document.items()
+    ):
+        # Make the leaf check fail: the readable fields are not what was sealed.
+        return SealedEvent(line.get("seq", -1), canonical + b"!", bytes.fromhex(line["leaf_hash"]))
+    return SealedEvent(
+        document["seq"],
+        canonical,
+        bytes.fromhex(line["leaf_hash"]),
+        bytes.fromhex(line["chain_hash"]) if line.get("chain_hash") else None,
+    )
