@@ -335,3 +335,30 @@ def test_checkpoints_are_also_kept_in_object_storage(town, ports):
     assert copy["body"] == checkpoint["body"] and copy["signature"] == checkpoint["signature"]
     ports.blob_store.delete(row.object_key)
     assert "object storage" in _verify(town)["problem"]
+
+
+def test_checkpoints_come_every_n_events_or_t_seconds(ports, system, clock):
+    import dataclasses
+
+    from eakte.services import audit
+
+    ports.settings = dataclasses.replace(
+        ports.settings, audit_checkpoint_events=3, audit_checkpoint_seconds=600
+    )
+
+    def write(count: int) -> None:
+        for _ in range(count):
+            audit.record(system, "test.write")
+            system.commit()
+
+    write(1)
+    assert audit_log.checkpoint_if_due(ports).tree_size == 1  # the first one at once
+    write(2)
+    assert audit_log.checkpoint_if_due(ports) is None
+    write(1)
+    assert audit_log.checkpoint_if_due(ports).tree_size == 4  # three new events
+    write(1)
+    assert audit_log.checkpoint_if_due(ports) is None
+    clock.advance(seconds=601)
+    assert audit_log.checkpoint_if_due(ports).tree_size == 5  # time is up
+    assert audit_log.checkpoint_if_due(ports) is None  # nothing new: no new checkpoint

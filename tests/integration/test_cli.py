@@ -307,3 +307,51 @@ def test_keys_rotate_verify_storage_and_sweep(instance_env, tmp_path):
     swept = eakte(instance_env, "sweep", "--grace-hours", "1")
     assert swept.returncode == 0 and "0 orphaned objects removed" in swept.stderr
     assert stored.exists()  # referenced by its version row: never swept
+
+
+def test_the_worker_seals_new_events_within_seconds(instance_env):
+    from sqlalchemy import text
+
+    from eakte.config import Settings
+    from eakte.db import make_engine
+
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "eakte", "worker", "--interval", "0.2"],
+        env=instance_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    engine = make_engine(Settings.from_env(instance_env).database_url)
+    try:
+        assert eakte(instance_env, "principal", "add", "nina").returncode == 0
+        deadline = time.monotonic() + 30
+        while True:
+            with engine.connect() as conn:
+                unsealed = conn.execute(
+                    text("SELECT count(*) FROM audit_event WHERE seq IS NULL")
+                ).scalar()
+                checkpoints = conn.execute(text("SELECT count(*) FROM audit_checkpoint")).scalar()
+            if unsealed == 0 and checkpoints > 0:
+                break
+            assert time.monotonic() < deadline, "events not sealed and checkpointed within 30 s"
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        engine.dispose()
+    assert worker.returncode == 0
+
+
+def test_audit_checkpoint_and_online_verify(instance_env):
+    made = eakte(instance_env, "audit", "checkpoint")
+    assert made.returncode == 0, made.stderr
+    checkpoint = json.loads(made.stdout)
+    assert checkpoint["tree_size"] >= 1 and checkpoint["signature"]
+    verified = eakte(instance_env, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout
+    assert json.loads(verified.stdout)["ok"] is True
+    partial = eakte(instance_env, "audit", "verify", "--export", __file__)
+    assert (
+        partial.returncode != 0
+        and "needs --export, --checkpoints and --public-key" in partial.stderr
+    )
