@@ -84,7 +84,10 @@ def test_events_are_sealed_gap_free_and_filterable(town, ports):
 
 
 def test_every_api_action_leaves_exactly_one_event(town, ports):
+    from tests.api.test_documents import upload
+
     case_file = town.case_file()
+    document = upload(town.anna, case_file["id"], b"Bescheid").get_json()
     calls = [
         (town.anna, "get", f"/case-files/{case_file['id']}", None),
         (town.ben, "get", f"/case-files/{case_file['id']}", None),
@@ -105,6 +108,16 @@ def test_every_api_action_leaves_exactly_one_event(town, ports):
         (town.anna, "post", f"/case-files/{case_file['id']}/close", None),
         (town.audrey, "get", "/audit/events", None),
         (town.audrey, "get", "/audit/verify", None),
+        (town.audrey, "get", "/audit/public-key", None),
+        (town.anna, "get", "/audit/events", None),
+        (town.anna, "get", f"/documents/{document['id']}", None),
+        (town.anna, "get", f"/documents/{document['id']}/versions", None),
+        (town.anna, "get", f"/documents/{document['id']}/content", None),
+        (town.ben, "get", f"/documents/{document['id']}/content", None),
+        (town.anna, "get", f"/case-files/{case_file['id']}/documents", None),
+        (town.admin, "post", "/principals", {"username": "otto", "display_name": "Otto"}),
+        (town.admin, "post", "/principals/otto/tokens", {}),
+        (town.anna, "post", "/principals/otto/tokens", {}),
     ]
     for number, (who, method, path, body) in enumerate(calls):
         request_id = f"walk-{number}"
