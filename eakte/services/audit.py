@@ -60,3 +60,26 @@ def deny(
     )
     ctx.commit()
     return error
+
+
+def record_in_case_file(
+    ctx: Context,
+    action: str,
+    case_file: Any,
+    *,
+    object_type: str = "case_file",
+    object_id: object = None,
+    **details: Any,
+) -> AuditEvent:
+    """An event about a case file or something inside it, filed under its department."""
+    context = {"reference": case_file.reference}
+    if object_type != "case_file":
+        context["case_file"] = str(case_file.id)
+    return record(
+        ctx,
+        action,
+        object_type=object_type,
+        object_id=case_file.id if object_id is None else object_id,
+        department=case_file.department.code,
+        details={**context, **details},
+    )

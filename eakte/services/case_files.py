@@ -24,17 +24,6 @@ from eakte.services.pagination import Page, paginate
 from eakte.services.references import next_running_number
 
 
-def _record(ctx: Context, action: str, case_file: CaseFile, **details: object) -> None:
-    audit.record(
-        ctx,
-        action,
-        object_type="case_file",
-        object_id=case_file.id,
-        department=case_file.department.code,
-        details={"reference": case_file.reference, **details},
-    )
-
-
 def list_case_files(
     ctx: Context,
     *,
@@ -76,7 +65,7 @@ def list_case_files(
 
 def get_case_file(ctx: Context, case_file_id: uuid.UUID) -> CaseFile:
     case_file = access.require_case_file(ctx, case_file_id, Access.READ, "case_file.read")
-    _record(ctx, "case_file.read", case_file)
+    audit.record_in_case_file(ctx, "case_file.read", case_file)
     ctx.commit()
     return case_file
 
@@ -104,7 +93,9 @@ def create_case_file(
     ctx.session.flush()
     if confidential:
         _name_actor(ctx, case_file)
-    _record(ctx, action, case_file, file_plan=node.code, confidential=confidential)
+    audit.record_in_case_file(
+        ctx, action, case_file, file_plan=node.code, confidential=confidential
+    )
     ctx.commit()
     return case_file
 
@@ -139,7 +130,7 @@ def update_case_file(
             _name_actor(ctx, case_file)
     if changes:
         ctx.session.flush()
-    _record(ctx, action, case_file, changed=sorted(changes))
+    audit.record_in_case_file(ctx, action, case_file, changed=sorted(changes))
     ctx.commit()
     return case_file
 
@@ -155,7 +146,9 @@ def close_case_file(ctx: Context, case_file_id: uuid.UUID) -> CaseFile:
     case_file.closed_by_id = ctx.actor_id
     case_file.retain_until = retain_until(closed_on, case_file.file_plan_node.retention_years)
     ctx.session.flush()
-    _record(ctx, action, case_file, retain_until=case_file.retain_until.isoformat())
+    audit.record_in_case_file(
+        ctx, action, case_file, retain_until=case_file.retain_until.isoformat()
+    )
     ctx.commit()
     return case_file
 

@@ -81,13 +81,8 @@ class _Stored:
 def _record(
     ctx: Context, action: str, case_file: CaseFile, document: Document, **details: object
 ) -> None:
-    audit.record(
-        ctx,
-        action,
-        object_type="document",
-        object_id=document.id,
-        department=case_file.department.code,
-        details={"case_file": str(case_file.id), **details},
+    audit.record_in_case_file(
+        ctx, action, case_file, object_type="document", object_id=document.id, **details
     )
 
 
@@ -121,14 +116,7 @@ def list_documents(
         limit=limit,
         cursor=cursor,
     )
-    audit.record(
-        ctx,
-        action,
-        object_type="case_file",
-        object_id=case_file.id,
-        department=case_file.department.code,
-        details={"count": len(page.items)},
-    )
+    audit.record_in_case_file(ctx, action, case_file, count=len(page.items))
     ctx.commit()
     return page
 
@@ -176,7 +164,7 @@ def add_document(
     retention_years = case_file.file_plan_node.retention_years
     ctx.session.rollback()  # no transaction (and no SQLite write lock) while bytes stream
     stored = _store(ctx.ports, upload, retention_years, today=ctx.today())
-    try:
+    with _row_or_no_object(ctx, stored):
         case_file = access.require_case_file(ctx, case_file_id, Access.WRITE, action)
         require_open(case_file)
         document = Document(
@@ -200,10 +188,6 @@ def add_document(
             media_type=stored.media_type,
         )
         ctx.commit()
-    except BaseException:
-        ctx.session.rollback()
-        _discard(ctx.ports, stored.object_key)
-        raise
     return document
 
 
@@ -215,7 +199,7 @@ def add_version(ctx: Context, document_id: uuid.UUID, upload: Upload) -> Documen
     retention_years = document.case_file.file_plan_node.retention_years
     ctx.session.rollback()
     stored = _store(ctx.ports, upload, retention_years, today=ctx.today())
-    try:
+    with _row_or_no_object(ctx, stored):
         document = _require_document(ctx, document_id, Access.WRITE, action)
         require_open(document.case_file)
         # The row lock (PostgreSQL) / write lock (SQLite) makes concurrent uploads queue up.
@@ -234,11 +218,18 @@ def add_version(ctx: Context, document_id: uuid.UUID, upload: Upload) -> Documen
             media_type=stored.media_type,
         )
         ctx.commit()
+    return version
+
+
+@contextlib.contextmanager
+def _row_or_no_object(ctx: Context, stored: _Stored) -> Iterator[None]:
+    """The stored object stays only if the transaction that records it commits."""
+    try:
+        yield
     except BaseException:
         ctx.session.rollback()
         _discard(ctx.ports, stored.object_key)
         raise
-    return version
 
 
 def _version_row(ctx: Context, document: Document, number: int, stored: _Stored) -> DocumentVersion:

@@ -18,19 +18,15 @@ from eakte.services.principals import find_principal
 
 
 def _record(ctx: Context, action: str, case_file: CaseFile, grant: Grant) -> None:
-    audit.record(
+    audit.record_in_case_file(
         ctx,
         action,
-        object_type="case_file",
-        object_id=case_file.id,
-        department=case_file.department.code,
-        details={
-            "grant": str(grant.id),
-            "grantee_department": grant.department.code if grant.department else None,
-            "grantee_principal": grant.principal.username if grant.principal else None,
-            "permission": grant.permission,
-            "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
-        },
+        case_file,
+        grant=str(grant.id),
+        grantee_department=grant.department.code if grant.department else None,
+        grantee_principal=grant.principal.username if grant.principal else None,
+        permission=grant.permission,
+        expires_at=grant.expires_at.isoformat() if grant.expires_at else None,
     )
 
 
@@ -42,13 +38,7 @@ def list_grants(ctx: Context, case_file_id: uuid.UUID) -> list[Grant]:
             select(Grant).where(Grant.case_file_id == case_file.id).order_by(Grant.created_at)
         )
     )
-    audit.record(
-        ctx,
-        action,
-        object_type="case_file",
-        object_id=case_file.id,
-        department=case_file.department.code,
-    )
+    audit.record_in_case_file(ctx, action, case_file)
     ctx.commit()
     return grants
 

@@ -23,13 +23,7 @@ def list_processes(ctx: Context, case_file_id: uuid.UUID) -> list[Process]:
             .order_by(Process.created_at, Process.id)
         )
     )
-    audit.record(
-        ctx,
-        action,
-        object_type="case_file",
-        object_id=case_file.id,
-        department=case_file.department.code,
-    )
+    audit.record_in_case_file(ctx, action, case_file)
     ctx.commit()
     return processes
 
@@ -43,13 +37,6 @@ def create_process(ctx: Context, case_file_id: uuid.UUID, *, title: str) -> Proc
     )
     ctx.session.add(process)
     ctx.session.flush()
-    audit.record(
-        ctx,
-        action,
-        object_type="process",
-        object_id=process.id,
-        department=case_file.department.code,
-        details={"case_file": str(case_file.id)},
-    )
+    audit.record_in_case_file(ctx, action, case_file, object_type="process", object_id=process.id)
     ctx.commit()
     return process
