@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean bench bench-storage bench-audit
 
 # The virtualenv is rebuilt when the package metadata changes.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -26,6 +26,17 @@ test: $(BIN)/.installed lint
 lint: $(BIN)/.installed
 	$(BIN)/lint-imports
 	$(BIN)/ruff check eakte tests
+
+## bench: all benchmarks (not part of `make test`); results go to docs/benchmarks.md
+bench: bench-storage bench-audit
+
+## bench-storage: encrypted up/download via a real server vs raw file store and S3 (BENCH_ARGS="--sizes 1M,64M")
+bench-storage: $(BIN)/.installed
+	$(BIN)/python bench/storage.py $(BENCH_ARGS)
+
+## bench-audit: audit trail appends with sealing, verify and proofs over 1M events on SQLite and PostgreSQL (BENCH_ARGS="--events 100000")
+bench-audit: $(BIN)/.installed
+	$(BIN)/python bench/audit.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache *.egg-info

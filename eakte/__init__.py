@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import sys
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eakte.bootstrap import build_ports
 from eakte.config import Settings
+from eakte.errors import ConfigError
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The app factory: settings from the environment unless given."""
     from eakte.api import init_api
 
-    settings = settings or Settings.from_env()
+    if settings is None:
+        try:
+            settings = Settings.from_env()
+        except ConfigError as error:
+            # Under gunicorn (`wsgi:app`): one clear line, no traceback; exit status 3
+            # is gunicorn's "worker failed to boot", which stops the master too.
+            print(f"eakte: configuration: {error.detail}", file=sys.stderr)
+            raise SystemExit(3) from None
     app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False

@@ -191,6 +191,7 @@ class _ChunkReader(io.RawIOBase):
             self._buffer += chunk
         if size < 0:
             size = len(self._buffer)
-        out = bytes(self._buffer[:size])
+        with memoryview(self._buffer) as view:
+            out = bytes(view[:size])  # one copy of the part, not two
         del self._buffer[:size]
         return out
