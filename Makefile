@@ -30,13 +30,13 @@ lint: $(BIN)/.installed
 ## bench: all benchmarks (not part of `make test`); results go to docs/benchmarks.md
 bench: bench-storage bench-audit
 
-## bench-storage: encrypted up/download via a real server vs raw file store and S3 (BENCH_ARGS="--sizes 1M,64M")
+## bench-storage: encrypted up/download via a real server vs raw file store and S3 (STORAGE_ARGS="--sizes 1M,64M")
 bench-storage: $(BIN)/.installed
-	$(BIN)/python bench/storage.py $(BENCH_ARGS)
+	$(BIN)/python bench/storage.py $(STORAGE_ARGS)
 
-## bench-audit: audit trail appends with sealing, verify and proofs over 1M events on SQLite and PostgreSQL (BENCH_ARGS="--events 100000")
+## bench-audit: audit trail appends with sealing, verify and proofs over 1M events on SQLite and PostgreSQL (AUDIT_ARGS="--events 100000")
 bench-audit: $(BIN)/.installed
-	$(BIN)/python bench/audit.py $(BENCH_ARGS)
+	$(BIN)/python bench/audit.py $(AUDIT_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache *.egg-info
