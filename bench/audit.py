@@ -40,7 +40,6 @@ import contextlib
 import datetime as dt
 import gc
 import os
-import platform
 import random
 import shutil
 import signal
@@ -59,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+from bench_report import load_average, machine, write_section  # noqa: E402
 
 from eakte.audit.verify import verify_log  # noqa: E402
 from eakte.bootstrap import build_ports  # noqa: E402
@@ -549,30 +549,6 @@ def run_database(kind: str, args: argparse.Namespace, scratch: Path) -> Result:
 # --------------------------------------------------------------------------- report
 
 
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram = "unknown"
-    with contextlib.suppress(OSError), open("/proc/meminfo") as info:
-        for line in info:
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-                break
-    return {
-        "cpus": str(os.cpu_count()),
-        "usable": str(len(os.sched_getaffinity(0))),
-        "cpu": cpu,
-        "ram": ram,
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-        "sqlalchemy": sa.__version__,
-    }
-
-
 def _ms(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} / {percentile(values, 95):.1f}"
 
@@ -671,10 +647,6 @@ def interpretation(results: list[Result], args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
-def _load() -> str:
-    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
 def section(results: list[Result], args: argparse.Namespace, command: str, load_before: str) -> str:
     m = machine()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -684,9 +656,9 @@ def section(results: list[Result], args: argparse.Namespace, command: str, load_
             "## Audit trail",
             "",
             f"- Date: {now}",
-            f"- Machine: nproc {m['usable']} ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}, "
-            f"Python {m['python']}, SQLAlchemy {m['sqlalchemy']}; load average "
-            f"{load_before} at the start, {_load()} at the end",
+            f"- Machine: nproc {m['cpus']} ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}, "
+            f"Python {m['python']}, SQLAlchemy {sa.__version__}; 1-minute load average "
+            f"{load_before} at the start, {load_average()} at the end",
             f"- Command: `{command}`",
             f"- Append: {args.writers} writer threads × one `audit.record` + commit per "
             f"transaction ({args.append_events:,} events in total), sealer thread calling "
@@ -709,41 +681,6 @@ def section(results: list[Result], args: argparse.Namespace, command: str, load_
             END,
         ]
     )
-
-
-def _replace_section(current: str, text: str) -> str:
-    if BEGIN in current and END in current:
-        before, rest = current.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        return before + text + after
-    return current.rstrip("\n") + "\n\n" + text + "\n"
-
-
-def write_report(output: Path, text: str) -> None:
-    """Replace only our section; re-read right before writing (another script owns others)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(3):
-        try:
-            current = output.read_text()
-        except FileNotFoundError:
-            current = (
-                "# Benchmarks\n\n"
-                "Measured on the development machine; each section is written by its script "
-                "and replaced as a whole (between its `<!-- NAME:begin -->` and "
-                "`<!-- NAME:end -->` markers) when the script runs again. Other sections are "
-                "left alone.\n"
-            )
-        # Write a sibling file and rename it over the original: readers never see half a file.
-        temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-        temporary.write_text(_replace_section(current, text))
-        with contextlib.suppress(FileNotFoundError):
-            shutil.copymode(output, temporary)
-        os.replace(temporary, output)
-        time.sleep(0.5)
-        if text in output.read_text():
-            return
-        print("the output file changed while writing; writing again", file=sys.stderr)
-    raise BenchError(f"could not write our section of {output}")
 
 
 # --------------------------------------------------------------------------- main
@@ -778,7 +715,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupted)
-    load_before = _load()
+    load_before = load_average()
     scratch = Path(tempfile.mkdtemp(prefix="eakte-bench-audit-", dir=args.tmpdir))
     results: list[Result] = []
     try:
@@ -803,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f" --append-events {args.append_events}" if args.append_events != 20_000 else "")
     )
     try:
-        write_report(args.output, section(results, args, command, load_before))
+        write_section(args.output, "audit", section(results, args, command, load_before))
     except BenchError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1

@@ -33,7 +33,6 @@ import hashlib
 import http.client
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -50,6 +49,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_report import load_average, machine, write_section  # noqa: E402
 
 from tests.s3server import S3Server, start_s3_server  # noqa: E402
 
@@ -629,28 +630,6 @@ def _digest_hex(repr_digest: str) -> str:
 # --------------------------------------------------------------------------- report
 
 
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram = "unknown"
-    with contextlib.suppress(OSError), open("/proc/meminfo") as info:
-        for line in info:
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-                break
-    return {
-        "cpus": str(len(os.sched_getaffinity(0))),
-        "cpu": cpu,
-        "ram": ram,
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-    }
-
-
 HEADER = (
     "| backend | size | upload MB/s | raw put MB/s | up ratio | download MB/s "
     "| raw get MB/s | down ratio | RSS Δ upload MB | RSS Δ download MB |"
@@ -745,14 +724,6 @@ def interpretation(results: list[Result], skipped: list[str]) -> str:
     return " ".join(parts)
 
 
-def load_average() -> str:
-    try:
-        with open("/proc/loadavg") as loadavg:
-            return loadavg.read().split()[0]
-    except OSError:
-        return "?"
-
-
 def section(results: list[Result], skipped: list[str], repeat: int, command: str, load: str) -> str:
     m = machine()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -781,26 +752,6 @@ def section(results: list[Result], skipped: list[str], repeat: int, command: str
             interpretation(results, skipped),
             END,
         ]
-    )
-
-
-def write_report(output: Path, text: str) -> None:
-    if output.exists():
-        current = output.read_text()
-        if BEGIN in current and END in current:
-            before, rest = current.split(BEGIN, 1)
-            after = rest.split(END, 1)[1]
-            output.write_text(before + text + after)
-            return
-        output.write_text(current.rstrip("\n") + "\n\n" + text + "\n")
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(
-        "# Benchmarks\n\n"
-        "Measured on the development machine; each section is written by its script and "
-        "replaced as a whole (between its `<!-- NAME:begin -->` and `<!-- NAME:end -->` "
-        "markers) when the script runs again. Other sections are left alone.\n\n"
-        f"{text}\n"
     )
 
 
@@ -873,7 +824,7 @@ def main(argv: list[str] | None = None) -> int:
         + ([f"--repeat {args.repeat}"] if args.repeat > 1 else [])
     )
     load = f"{load_at_start}, {load_average()}"
-    write_report(args.output, section(results, skipped, args.repeat, command, load))
+    write_section(args.output, "storage", section(results, skipped, args.repeat, command, load))
     print(f"\nwritten to {args.output}")
     return 0
 

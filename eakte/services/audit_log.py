@@ -27,6 +27,7 @@ from sqlalchemy.types import NullType
 
 from eakte.audit import merkle
 from eakte.audit.canonical import (
+    EVENT_FIELDS,
     ZERO_HASH,
     canonical_event,
     canonical_json,
@@ -489,19 +490,14 @@ _audit_event = AuditEvent.__table__  # its columns give Core rows: no ORM loadin
 # The sealed events as the driver returns them, without SQLAlchemy's processing of the
 # timestamp and the JSON details: that processing, ORM rows and the generic canonical
 # JSON were most of the time verification took (see _verified_event).
+_RAW_COLUMNS = {
+    # Loaded as stored, converted in _verified_event without per-row type processing.
+    "occurred_at": type_coerce(_audit_event.c.occurred_at, NullType()),
+    "details": cast(_audit_event.c.details, Text),  # the stored JSON text, on every database
+}
 _VERIFY_ROWS = (
     select(
-        _audit_event.c.seq,
-        type_coerce(_audit_event.c.occurred_at, NullType()),
-        _audit_event.c.actor,
-        _audit_event.c.action,
-        _audit_event.c.object_type,
-        _audit_event.c.object_id,
-        _audit_event.c.department,
-        _audit_event.c.outcome,
-        _audit_event.c.request_id,
-        _audit_event.c.client_address_hash,
-        cast(_audit_event.c.details, Text),  # the stored JSON text, on every database
+        *(_RAW_COLUMNS.get(name, _audit_event.c[name]) for name in EVENT_FIELDS),
         _audit_event.c.leaf_hash,
         _audit_event.c.chain_hash,
     )
@@ -525,42 +521,16 @@ def _verified_event(row: Any, load_time: _TimeLoader) -> SealedEvent:
     """A row of _VERIFY_ROWS as an event to verify: the bytes are those of
     `canonical_json(event_document(event_fields(row)))` for the row as `_sealed_rows`
     loads it (the same bytes, or the same error), at a fraction of the cost."""
-    (
-        seq,
-        occurred_at,
-        actor,
-        action,
-        object_type,
-        object_id,
-        department,
-        outcome,
-        request_id,
-        client_address_hash,
-        details,
-        leaf_hash,
-        chained,
-    ) = row
+    # The row is the EVENT_FIELDS in order, then the stored leaf and chain hashes.
+    values, (leaf_hash, chained) = list(row[:-2]), row[-2:]
+    occurred_at, details = values[1], values[-1]
     if type(occurred_at) is str and _SQLITE_TIME.fullmatch(occurred_at):
         dt.datetime.fromisoformat(occurred_at)  # a real date and time, or loading's error
-        timestamp = f"{occurred_at[:10]}T{occurred_at[11:]}Z"
+        values[1] = f"{occurred_at[:10]}T{occurred_at[11:]}Z"
     else:
-        timestamp = _timestamp(load_time(occurred_at))
-    canonical = canonical_event(
-        (
-            seq,
-            timestamp,
-            actor,
-            action,
-            object_type,
-            object_id,
-            department,
-            outcome,
-            request_id,
-            client_address_hash,
-            None if details is None or details == "null" else json.loads(details),
-        )
-    )
-    return SealedEvent(seq, canonical, leaf_hash, chained)
+        values[1] = _timestamp(load_time(occurred_at))
+    values[-1] = None if details is None or details == "null" else json.loads(details)
+    return SealedEvent(values[0], canonical_event(values), leaf_hash, chained)
 
 
 def _events_to_verify(ports: Ports) -> Iterator[SealedEvent]:

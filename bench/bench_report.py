@@ -1,0 +1,72 @@
+"""Shared by the benchmark scripts: the machine they ran on, their section of the report."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+PREAMBLE = (
+    "# Benchmarks\n\n"
+    "Measured on the development machine; each section is written by its script and "
+    "replaced as a whole (between its `<!-- NAME:begin -->` and `<!-- NAME:end -->` "
+    "markers) when the script runs again. Other sections are left alone.\n"
+)
+
+
+def machine() -> dict[str, str]:
+    cpu = ram = "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        names = (line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+        cpu = next(names, cpu)
+    with contextlib.suppress(OSError), open("/proc/meminfo") as info:
+        for line in info:
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+                break
+    return {
+        "cpus": str(len(os.sched_getaffinity(0))),
+        "cpu": cpu,
+        "ram": ram,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def load_average() -> str:
+    """The 1-minute load average: the machine is shared, so every figure carries it."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def replace_section(current: str, name: str, text: str) -> str:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin in current and end in current:
+        before, rest = current.split(begin, 1)
+        return before + text + rest.split(end, 1)[1]
+    return current.rstrip("\n") + "\n\n" + text + "\n"
+
+
+def write_section(output: Path, name: str, text: str) -> None:
+    """Replace only section `name` (text includes its markers); other scripts own the rest.
+
+    The file is re-read right before writing and replaced by rename, so a reader
+    never sees half a file; a concurrent writer is noticed and the write repeated.
+    """
+    output.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(3):
+        try:
+            current = output.read_text()
+        except FileNotFoundError:
+            current = PREAMBLE
+        temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+        temporary.write_text(replace_section(current, name, text))
+        with contextlib.suppress(FileNotFoundError):
+            shutil.copymode(output, temporary)
+        os.replace(temporary, output)
+        time.sleep(0.5)
+        if text in output.read_text():
+            return
+    raise RuntimeError(f"could not write the {name} section of {output}")
