@@ -9,6 +9,9 @@ from eakte.audit.pseudonyms import AddressHasher
 from eakte.audit.signing import FileSigner
 from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
+from eakte.search.base import SearchIndex
+from eakte.search.extraction import ExtractionLimits, ocr_available
+from eakte.search.extraction_runner import ExtractionRunner
 from eakte.services.context import Ports
 from eakte.storage.base import BlobStore
 from eakte.storage.filesystem import FileSystemBlobStore
@@ -26,6 +29,8 @@ def build_ports(settings: Settings) -> Ports:
         keyring=FileKeyRing(settings.keyring_path),
         signer=FileSigner(settings.audit_signing_key_path),
         address_hasher=AddressHasher(settings.audit_address_key_path),
+        search_index=build_search_index(settings),
+        extractor=build_extractor(settings),
     )
 
 
@@ -36,3 +41,26 @@ def build_blob_store(settings: Settings) -> BlobStore:
 
         return S3BlobStore.from_settings(settings)
     return FileSystemBlobStore(Path(unquote(url.path)))
+
+
+def build_search_index(settings: Settings) -> SearchIndex:
+    if settings.search_hosts:
+        from eakte.search.elastic import ElasticsearchIndex
+
+        return ElasticsearchIndex(
+            settings.search_hosts,
+            alias=settings.search_index,
+            username=settings.search_username,
+            password=settings.search_password,
+            api_key=settings.search_api_key,
+        )
+    from eakte.search.embedded import EmbeddedIndex
+
+    return EmbeddedIndex(Path(unquote(urlsplit(settings.search_url).path)))
+
+
+def build_extractor(settings: Settings) -> ExtractionRunner:
+    """The child process starts at the first extraction, so app servers never pay for it."""
+    ocr = settings.ocr == "on" or (settings.ocr == "auto" and ocr_available())
+    limits = ExtractionLimits(max_chars=settings.extract_max_chars, ocr=ocr)
+    return ExtractionRunner(limits, timeout_seconds=settings.extract_timeout_seconds)

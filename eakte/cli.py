@@ -200,7 +200,7 @@ def token_create(username: str, days: int | None, no_expiry: bool) -> None:
 @main.command()
 @click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.1, 60))
 def worker(interval: float) -> None:
-    """Run background work: seal the audit trail, issue checkpoints, erase old addresses."""
+    """Run background work: index documents, seal the audit trail, issue checkpoints."""
     import signal
     import threading
 
@@ -211,6 +211,20 @@ def worker(interval: float) -> None:
         signal.signal(signum, lambda *_: stop.set())
     click.echo("worker running; stop with Ctrl-C or SIGTERM", err=True)
     run_worker(build_ports(_settings()), stop, interval=interval)
+
+
+@main.command()
+def reindex() -> None:
+    """Rebuild the search index from the database and stored objects, then swap it in.
+
+    Searches keep working on the old index until the swap; changes made meanwhile
+    wait in the outbox and follow right after.
+    """
+    from eakte.services.indexing import reindex as rebuild_index
+
+    with _system() as system:
+        count = rebuild_index(system, progress=_progress("indexing"))
+    click.echo(f"{count} documents indexed; the new index is live", err=True)
 
 
 @main.group("audit")

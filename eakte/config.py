@@ -43,6 +43,21 @@ class Settings:
     audit_checkpoint_seconds: int = 300
     audit_address_days: int = 90
     sqlite_busy_timeout_ms: int = 30_000
+    search_index: str = "eakte-documents"
+    search_username: str | None = None
+    search_password: str | None = None
+    search_api_key: str | None = None
+    ocr: str = "auto"
+    extract_max_bytes: int = 100 * 1024**2
+    extract_max_chars: int = 2_000_000
+    extract_timeout_seconds: int = 120
+
+    @property
+    def search_hosts(self) -> list[str]:
+        """Elasticsearch node URLs; empty for the embedded index."""
+        if self.search_url.startswith("file://"):
+            return []
+        return [url.strip() for url in self.search_url.split(",") if url.strip()]
 
     @property
     def keyring_path(self) -> Path:
@@ -97,6 +112,20 @@ class Settings:
                 "EAKTE_AUDIT_CHECKPOINT_SECONDS", 300, minimum=1, maximum=86400 * 7
             ),
             audit_address_days=env.integer("EAKTE_AUDIT_ADDRESS_DAYS", 90, minimum=0, maximum=3650),
+            search_index=env.text("EAKTE_SEARCH_INDEX", "eakte-documents"),
+            search_username=env.optional("EAKTE_SEARCH_USERNAME"),
+            search_password=env.optional("EAKTE_SEARCH_PASSWORD"),
+            search_api_key=env.optional("EAKTE_SEARCH_API_KEY"),
+            ocr=env.choice("EAKTE_OCR", "auto", ("auto", "on", "off")),
+            extract_max_bytes=env.integer(
+                "EAKTE_EXTRACT_MAX_BYTES", 100 * 1024**2, minimum=1024, maximum=2**40
+            ),
+            extract_max_chars=env.integer(
+                "EAKTE_EXTRACT_MAX_CHARS", 2_000_000, minimum=1000, maximum=10**9
+            ),
+            extract_timeout_seconds=env.integer(
+                "EAKTE_EXTRACT_TIMEOUT_SECONDS", 120, minimum=1, maximum=86400
+            ),
         )
         settings.validate()
         return settings
@@ -104,6 +133,10 @@ class Settings:
     def validate(self) -> None:
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ConfigError("EAKTE_SECRET_KEY", "must be at least 32 characters long")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,200}", self.search_index):
+            raise ConfigError(
+                "EAKTE_SEARCH_INDEX", "must be a lowercase index name (a-z, 0-9, '-', '_', '.')"
+            )
         if self.storage_url.startswith("s3://"):
             _check_s3_url(self.storage_url)
             for name, value in (

@@ -101,6 +101,19 @@ class DependencyUnavailableError(EakteError):
         self.retry_after = retry_after
 
 
+class SearchQueryError(InvalidInputError):
+    """A search text that cannot be run; the message says why in plain words."""
+
+    code = "invalid-query"
+
+
+class SearchUnavailableError(DependencyUnavailableError):
+    code = "search-unavailable"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, retry_after=10)
+
+
 class StorageError(EakteError):
     """The object store failed in a way that retrying will not fix (disk full, bad bucket)."""
 

@@ -101,12 +101,21 @@ def storage_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, storage_env: dict[str, str]) -> Settings:
+def search_env() -> dict[str, str]:
+    """Extra settings for the search index; the embedded one unless a test says otherwise."""
+    return {}
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, storage_env: dict[str, str], search_env: dict[str, str]
+) -> Settings:
     settings = Settings.from_env(
         {
             "EAKTE_INSTANCE_PATH": str(tmp_path / "instance"),
             "EAKTE_DATABASE_URL": database_url,
             **storage_env,
+            **search_env,
         }
     )
     create_instance_secrets(settings)
@@ -118,12 +127,24 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def extractor():  # noqa: ANN201
+    """One extraction child process per test worker (starting one costs about a second)."""
+    from eakte.bootstrap import build_extractor
+
+    runner = build_extractor(Settings.from_env({}))
+    yield runner
+    runner.close()
+
+
 @pytest.fixture
-def app(settings: Settings, clock: Clock):  # noqa: ANN201
+def app(settings: Settings, clock: Clock, extractor):  # noqa: ANN001, ANN201
     app = create_app(settings)
     app.config["TESTING"] = True
     app.extensions["eakte"].clock = clock
+    app.extensions["eakte"].extractor = extractor
     yield app
+    app.extensions["eakte"].search_index.close()
     app.extensions["eakte"].session_factory.kw["bind"].dispose()
 
 
@@ -255,3 +276,24 @@ def s3_settings(server, bucket: str) -> dict[str, str]:  # noqa: ANN001
         "EAKTE_S3_ACCESS_KEY": server.access_key,
         "EAKTE_S3_SECRET_KEY": server.secret_key,
     }
+
+
+# --- search servers (osmem emulates the Elasticsearch API) ---
+
+
+@pytest.fixture(scope="session")
+def search_server():  # noqa: ANN201
+    """An osmem-server per test worker; see tests/searchserver.py for why an emulator."""
+    from tests.searchserver import start_search_server
+
+    server = start_search_server()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def es_compat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Elasticsearch client sends plain application/json, which osmem accepts."""
+    from tests.searchserver import COMPAT_MIMETYPE_ATTRIBUTE, PLAIN_MIMETYPE_SUB
+
+    monkeypatch.setattr(COMPAT_MIMETYPE_ATTRIBUTE, PLAIN_MIMETYPE_SUB)

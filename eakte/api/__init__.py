@@ -15,6 +15,7 @@ from eakte.api import (
     principals,
     problems,
     requests,
+    search,
 )
 from eakte.api.schemas.common import ProblemSchema
 
@@ -47,5 +48,14 @@ def init_api(app: Flask) -> None:
         "bearer", {"type": "http", "scheme": "bearer", "description": "An eakte API token"}
     )
     requests.register(app)
-    for module in (health, departments, principals, file_plan, case_files, documents, audit):
+    for module in (
+        health,
+        departments,
+        principals,
+        file_plan,
+        case_files,
+        documents,
+        search,
+        audit,
+    ):
         api.register_blueprint(module.blp)

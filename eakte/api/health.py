@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from eakte.api.requests import ports
-from eakte.services.health import check_readiness
+from eakte.services.health import ESSENTIAL, check_readiness, indexing_lag
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="Health checks")
 
@@ -20,8 +20,15 @@ def health() -> dict:
 @blp.route("/ready")
 @blp.doc(security=[])
 def ready() -> tuple[dict, int, dict]:
-    """Database, object store and index can be reached: 200, else 503 with Retry-After."""
+    """Database, object store and search index, plus the indexing outbox's lag.
+
+    503 with Retry-After when the database or the object store is down. A search
+    engine that is down makes the node `degraded`, not unready: uploads still
+    work and wait in the outbox, so the load balancer should keep sending them.
+    """
     checks = check_readiness(ports())
-    if all(state == "ok" for state in checks.values()):
-        return {"status": "ready", "checks": checks}, 200, {}
-    return {"status": "unavailable", "checks": checks}, 503, {"Retry-After": "5"}
+    body = {"checks": checks, "outbox": indexing_lag(ports())}
+    if any(checks[name] != "ok" for name in ESSENTIAL):
+        return {"status": "unavailable", **body}, 503, {"Retry-After": "5"}
+    status = "ready" if all(state == "ok" for state in checks.values()) else "degraded"
+    return {"status": status, **body}, 200, {}

@@ -5,6 +5,7 @@ from eakte.models.documents import Document, DocumentVersion
 from eakte.models.idempotency import IdempotencyRecord
 from eakte.models.organisation import ApiToken, Department, Membership, Principal, PrincipalRole
 from eakte.models.records import CaseFile, FilePlanNode, Grant, Process, ReferenceCounter
+from eakte.models.search import SearchOutbox, SearchState
 
 __all__ = [
     "ApiToken",
@@ -23,4 +24,6 @@ __all__ = [
     "PrincipalRole",
     "Process",
     "ReferenceCounter",
+    "SearchOutbox",
+    "SearchState",
 ]

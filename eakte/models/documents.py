@@ -5,13 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eakte.db import Base, UTCDateTime
-from eakte.models._columns import created_at, uuid_pk
+from eakte.models._columns import created_at, enum_column, one_of, uuid_pk
 from eakte.models.organisation import Principal
 from eakte.models.records import TITLE_MAX, CaseFile
+from eakte.models.search import ERROR_MAX
+from eakte.models.vocabulary import ExtractionStatus
 
 FILENAME_MAX = 255
 
@@ -29,6 +39,12 @@ class Document(Base):
 
     case_file: Mapped[CaseFile] = relationship()
     created_by: Mapped[Principal | None] = relationship()
+    latest: Mapped[DocumentVersion] = relationship(
+        primaryjoin="and_(foreign(DocumentVersion.document_id) == Document.id, "
+        "DocumentVersion.number == Document.latest_version)",
+        viewonly=True,
+        uselist=False,
+    )
 
 
 class DocumentVersion(Base):
@@ -39,7 +55,10 @@ class DocumentVersion(Base):
     """
 
     __tablename__ = "document_version"
-    __table_args__ = (UniqueConstraint("document_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("document_id", "number"),
+        CheckConstraint(one_of("extraction_status", ExtractionStatus), name="extraction_status"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("document.id"), index=True)
@@ -55,6 +74,11 @@ class DocumentVersion(Base):
     created_at: Mapped[dt.datetime] = created_at()
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"))
     shredded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set by the worker; never the text itself (that lives only in the search index).
+    extraction_status: Mapped[str] = enum_column(
+        ExtractionStatus, default=ExtractionStatus.PENDING, server_default=ExtractionStatus.PENDING
+    )
+    extraction_detail: Mapped[str | None] = mapped_column(String(ERROR_MAX))
 
     document: Mapped[Document] = relationship()
     created_by: Mapped[Principal | None] = relationship()

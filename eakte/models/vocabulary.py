@@ -45,3 +45,21 @@ class Outcome(enum.StrEnum):
 
 def values(enum_type: type[enum.StrEnum]) -> list[str]:
     return [member.value for member in enum_type]
+
+
+class ExtractionStatus(enum.StrEnum):
+    """How far text extraction got for a version (the document is stored either way)."""
+
+    PENDING = "pending"
+    EXTRACTED = "extracted"
+    EMPTY = "empty"
+    UNSUPPORTED = "unsupported"
+    TOO_LARGE = "too_large"
+    FAILED = "failed"
+
+
+class OutboxKind(enum.StrEnum):
+    """What changed: one document (text and all), or a case file's metadata and access."""
+
+    DOCUMENT = "document"
+    CASE_FILE = "case_file"

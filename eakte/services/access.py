@@ -159,3 +159,36 @@ def readable_case_files(ctx: Context) -> ColumnElement[bool]:
 
 def _verb(needed: Access) -> str:
     return {Access.READ: "read", Access.WRITE: "change", Access.MANAGE: "manage"}[needed]
+
+
+def index_access_keys(case_file: CaseFile, grants: list[Grant]) -> tuple[str, ...]:
+    """The keys a case file's documents carry in the search index (see `search_keys`).
+
+    The index twin of `readable_case_files`: a department key unless the file
+    is confidential, and one key per grant that can give read access. Expiry is
+    not indexed: an expired grant's key simply stops being one of the caller's.
+    """
+    keys = [] if case_file.confidential else [f"dept:{case_file.department_id}"]
+    keys += [
+        f"grant:{grant.id}"
+        for grant in grants
+        if grant.principal_id is not None or not case_file.confidential
+    ]
+    return tuple(sorted(keys))
+
+
+def search_keys(ctx: Context) -> frozenset[str]:
+    """The caller's keys, from the database now: departments by role, grants not expired."""
+    if ctx.actor is None:
+        return frozenset()
+    roles = roles_of(ctx)
+    now = ctx.now()
+    grants = ctx.session.scalars(
+        select(Grant.id).where(
+            or_(Grant.principal_id == ctx.actor.id, Grant.department_id.in_(list(roles))),
+            or_(Grant.expires_at.is_(None), Grant.expires_at > now),
+        )
+    )
+    return frozenset([f"dept:{department_id}" for department_id in roles]) | {
+        f"grant:{grant_id}" for grant_id in grants
+    }

@@ -16,7 +16,7 @@ from eakte.models.permissions import Access
 from eakte.models.references import format_reference
 from eakte.models.vocabulary import CaseFileStatus, GrantPermission
 from eakte.retention.policy import retain_until
-from eakte.services import access, audit
+from eakte.services import access, audit, outbox
 from eakte.services.context import Context
 from eakte.services.departments import department_by_code
 from eakte.services.file_plan import node_by_code
@@ -130,6 +130,7 @@ def update_case_file(
             _name_actor(ctx, case_file)
     if changes:
         ctx.session.flush()
+        outbox.case_file_changed(ctx, case_file.id)
     audit.record_in_case_file(ctx, action, case_file, changed=sorted(changes))
     ctx.commit()
     return case_file

@@ -14,6 +14,7 @@ from eakte.audit.signing import Signer
 from eakte.config import Settings
 from eakte.models import Principal
 from eakte.models.vocabulary import DepartmentRole
+from eakte.search.base import Extractor, SearchIndex
 from eakte.storage.base import BlobStore
 from eakte.storage.keyring import KeyRing
 
@@ -32,6 +33,8 @@ class Ports:
     keyring: KeyRing
     signer: Signer
     address_hasher: Callable[[str | None], str | None]
+    search_index: SearchIndex
+    extractor: Extractor
     clock: Callable[[], dt.datetime] = utcnow
 
     @property

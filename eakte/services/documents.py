@@ -32,7 +32,7 @@ from eakte.models import CaseFile, Document, DocumentVersion, Process
 from eakte.models.content import content_etag, resolve_range, safe_filename
 from eakte.models.permissions import Access
 from eakte.models.vocabulary import Outcome
-from eakte.services import access, audit
+from eakte.services import access, audit, outbox
 from eakte.services.case_files import require_open
 from eakte.services.context import Context, Ports
 from eakte.services.media import SNIFF_BYTES, detect_media_type
@@ -178,6 +178,7 @@ def add_document(
         ctx.session.add(document)
         ctx.session.flush()
         ctx.session.add(_version_row(ctx, document, 1, stored))
+        outbox.document_changed(ctx, document.id)
         _record(
             ctx,
             action,
@@ -208,6 +209,7 @@ def add_version(ctx: Context, document_id: uuid.UUID, upload: Upload) -> Documen
         document.latest_version = number
         version = _version_row(ctx, document, number, stored)
         ctx.session.add(version)
+        outbox.document_changed(ctx, document.id)
         _record(
             ctx,
             action,

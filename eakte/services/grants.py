@@ -11,7 +11,7 @@ from eakte.errors import InvalidInputError, NotFoundError
 from eakte.models import CaseFile, Grant
 from eakte.models.permissions import Access
 from eakte.models.vocabulary import GrantPermission
-from eakte.services import access, audit
+from eakte.services import access, audit, outbox
 from eakte.services.context import Context
 from eakte.services.departments import department_by_code
 from eakte.services.principals import find_principal
@@ -95,6 +95,7 @@ def create_grant(
     grant.expires_at = expires_at
     ctx.session.flush()
     ctx.session.refresh(grant)
+    outbox.case_file_changed(ctx, case_file.id)
     _record(ctx, action, case_file, grant)
     ctx.commit()
     return grant, created
@@ -108,4 +109,5 @@ def delete_grant(ctx: Context, case_file_id: uuid.UUID, grant_id: uuid.UUID) -> 
         raise NotFoundError(f"grant {grant_id} not found on this case file")
     _record(ctx, action, case_file, grant)
     ctx.session.delete(grant)
+    outbox.case_file_changed(ctx, case_file.id)
     ctx.commit()

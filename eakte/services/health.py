@@ -6,12 +6,28 @@ from sqlalchemy import text
 
 from eakte.db import UNAVAILABLE_ERRORS
 from eakte.errors import EakteError
+from eakte.services import indexing
 from eakte.services.context import Ports
+
+# Without these nothing works; without search only searching does (uploads queue up).
+ESSENTIAL = ("database", "storage")
 
 
 def check_readiness(ports: Ports) -> dict[str, str]:
     """Map each dependency to "ok" or a short reason; never raises."""
-    return {"database": _check_database(ports), "storage": _check_storage(ports)}
+    return {
+        "database": _check_database(ports),
+        "storage": _check_storage(ports),
+        "search": indexing.check_index(ports),
+    }
+
+
+def indexing_lag(ports: Ports) -> dict[str, object] | None:
+    """The outbox: how many changes wait for the index and for how long; None if unknown."""
+    try:
+        return indexing.outbox_lag(ports).as_dict()
+    except UNAVAILABLE_ERRORS:
+        return None
 
 
 def _check_database(ports: Ports) -> str:

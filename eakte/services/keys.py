@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from eakte.errors import ConflictError, NotFoundError
 from eakte.models import DocumentVersion
 from eakte.models.vocabulary import GlobalRole
-from eakte.services import access, audit
+from eakte.services import access, audit, outbox
 from eakte.services.context import Context
 from eakte.storage import encryption
 
@@ -104,6 +104,7 @@ def shred_version(ctx: Context, version_id: uuid.UUID, *, reason: str) -> Docume
         version.wrapped_key = None
         version.kek_id = None
         version.shredded_at = ctx.now()
+        outbox.document_changed(ctx, version.document_id)
     audit.record(
         ctx,
         "version.shred",

@@ -61,7 +61,11 @@ class TestS3Down:
         assert_problem(fetch, 503, "dependency-unavailable")
         ready = client.get("/api/v1/health/ready")
         assert ready.status_code == 503
-        assert ready.get_json()["checks"] == {"database": "ok", "storage": "dependency-unavailable"}
+        assert ready.get_json()["checks"] == {
+        "database": "ok",
+        "storage": "dependency-unavailable",
+        "search": "ok",
+    }
 
         s3.start()
         assert town.anna.get(f"/documents/{stored['id']}/content").data == before_outage

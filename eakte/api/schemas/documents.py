@@ -41,6 +41,8 @@ class VersionSchema(ma.Schema):
     created_at = UtcDateTime()
     created_by = _username_of("created_by")
     destroyed = fields.Function(lambda v: v.wrapped_key is None)
+    extraction_status = fields.String()
+    extraction_detail = fields.String(allow_none=True)
 
 
 class DocumentSchema(ma.Schema):
@@ -51,3 +53,6 @@ class DocumentSchema(ma.Schema):
     latest_version = fields.Integer()
     created_at = UtcDateTime()
     created_by = _username_of("created_by")
+    # Of the latest version: pending until the worker has indexed it.
+    extraction_status = fields.String(attribute="latest.extraction_status")
+    extraction_detail = fields.String(attribute="latest.extraction_detail", allow_none=True)

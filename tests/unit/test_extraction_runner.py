@@ -1,0 +1,99 @@
+"""The extraction child process: results come back, limits hold, the next call still works."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fpdf import FPDF
+
+from eakte.search.extraction import Extraction, ExtractionLimits
+from eakte.search.extraction_runner import ExtractionRunner
+
+W_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def make_pdf(text: str) -> bytes:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    pdf.multi_cell(0, 8, text)
+    return bytes(pdf.output())
+
+
+def large_html_page() -> bytes:
+    """About 28 MB of ordinary markup: seconds of parsing, far beyond a short time limit."""
+    paragraph = "<div><p>Die <b>Baugenehmigung</b> f&uuml;r die Stra&szlig;e</p></div>\n"
+    return (paragraph * 400_000).encode()
+
+
+def docx_with_one_huge_paragraph(megabytes: int) -> bytes:
+    """Within the unpacked-size limit and tiny when packed, yet one enormous text node."""
+    buffer = io.BytesIO()
+    archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)
+    with archive, archive.open("word/document.xml", "w", force_zip64=True) as member:
+        member.write(f'<w:document xmlns:w="{W_NAMESPACE}"><w:body><w:p><w:r><w:t>'.encode())
+        chunk = b"Baugenehmigung " * 70_000  # about 1 MB
+        for _ in range(megabytes):
+            member.write(chunk)
+        member.write(b"</w:t></w:r></w:p></w:body></w:document>")
+    return buffer.getvalue()
+
+
+def test_extracts_through_the_child_process():
+    with ExtractionRunner(ExtractionLimits()) as runner:
+        pdf = runner.extract(make_pdf("Baugenehmigung für die Straße"), "application/pdf", "a.pdf")
+        text = runner.extract("Änderungsbescheid".encode("cp1252"), "text/plain", "a.txt")
+
+    assert pdf == Extraction("extracted", "Baugenehmigung für die Straße")
+    assert text == Extraction("extracted", "Änderungsbescheid")
+
+
+def test_a_document_over_the_time_limit_fails_and_the_next_one_works():
+    limits = ExtractionLimits(max_chars=100_000_000)  # no early stop: all of the page is read
+    page = large_html_page()
+    with ExtractionRunner(limits, timeout_seconds=0.5) as runner:
+        assert runner.extract(b"Vorab", "text/plain", "a.txt").text == "Vorab"  # child is up
+        started = time.perf_counter()
+
+        slow = runner.extract(page, "text/html", "gross.html")
+
+        waited = time.perf_counter() - started
+        after = runner.extract(b"Flurst\xfcck", "text/plain", "a.txt")
+
+    assert slow == Extraction("failed", detail="time limit of 0.5 s exceeded")
+    assert waited < 3
+    assert after == Extraction("extracted", "Flurstück")
+
+
+def test_a_document_over_the_memory_limit_fails_and_the_next_one_works():
+    document = docx_with_one_huge_paragraph(150)  # 150 MB of text in 300 KB
+    assert len(document) < 1024**2
+    with ExtractionRunner(ExtractionLimits(), memory_bytes=320 * 1024**2) as runner:
+        huge = runner.extract(document, "application/zip", "a.docx")
+        after = runner.extract(b"Stra\xdfe", "text/plain", "a.txt")
+
+    assert huge == Extraction("failed", detail="out of memory")
+    assert after == Extraction("extracted", "Straße")
+
+
+def test_concurrent_callers_each_get_their_own_result():
+    words = [f"Bescheid {number}" for number in range(8)]
+    with ExtractionRunner(ExtractionLimits()) as runner, ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(lambda word: runner.extract(word.encode(), "text/plain", "a.txt"), words)
+        )
+
+    assert [result.text for result in results] == words
+
+
+def test_a_closed_runner_refuses_work():
+    runner = ExtractionRunner(ExtractionLimits())
+    assert runner.extract(b"Akte", "text/plain", "a.txt").status == "extracted"
+    runner.close()
+
+    with pytest.raises(RuntimeError, match="closed"):
+        runner.extract(b"Akte", "text/plain", "a.txt")
