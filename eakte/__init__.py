@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+if TYPE_CHECKING:  # imported lazily: the worker's extraction child imports eakte.* too
+    from flask import Flask
 
-from eakte.bootstrap import build_ports
-from eakte.config import Settings
-from eakte.errors import ConfigError
+    from eakte.config import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The app factory: settings from the environment unless given."""
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from eakte.api import init_api
+    from eakte.bootstrap import build_ports
+    from eakte.config import Settings
+    from eakte.errors import ConfigError
 
     if settings is None:
         try:

@@ -224,7 +224,7 @@ def reindex() -> None:
 
     with _system() as system:
         count = rebuild_index(system, progress=_progress("indexing"))
-    click.echo(f"{count} documents indexed; the new index is live", err=True)
+    click.echo(f"indexed {count} document(s); the new index is live", err=True)
 
 
 @main.group("audit")

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from email.message import EmailMessage
 
 import docx
+import pytest
 from fpdf import FPDF
 from odf.opendocument import OpenDocumentText
 from odf.text import P
 from PIL import Image, ImageDraw, ImageFont
 
+from eakte.search.extraction import ocr_available
+
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT_TYPE = "application/vnd.oasis.opendocument.text"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+W_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 def make_pdf(*pages: str) -> bytes:
@@ -72,6 +77,14 @@ def make_email(
     return message
 
 
+def word_xml(body: str, doctype: str = "") -> bytes:
+    """A bare word/document.xml around `body`, for hand-made (hostile) DOCX files."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>{doctype}'
+        f'<w:document xmlns:w="{W_NAMESPACE}"><w:body>{body}</w:body></w:document>'
+    ).encode()
+
+
 def render_text(*text_lines: str, size: tuple[int, int] = (1000, 220)) -> Image.Image:
     font = ImageFont.truetype(FONT, 40)
     image = Image.new("L", size, 255)
@@ -90,3 +103,12 @@ def image_bytes(image: Image.Image, image_format: str, **options: object) -> byt
 def make_scanned_pdf(*text_lines: str) -> bytes:
     """An image-only PDF, as a scanner writes it: no text layer, only pixels."""
     return image_bytes(render_text(*text_lines), "PDF", resolution=150)
+
+
+def require_ocr() -> None:
+    """Skip without tesseract (German), unless CI demands OCR (`EAKTE_REQUIRE_OCR=1`)."""
+    if ocr_available("deu"):
+        return
+    if os.environ.get("EAKTE_REQUIRE_OCR") == "1":
+        pytest.fail("EAKTE_REQUIRE_OCR=1 but tesseract with German (deu) is not available")
+    pytest.skip("tesseract with German (deu) is not installed")

@@ -27,6 +27,7 @@ from tests.documents import (
     make_odt,
     make_pdf,
     make_scanned_pdf,
+    require_ocr,
 )
 from tests.searchserver import closed_port_url, start_search_server
 
@@ -94,7 +95,7 @@ def upload(who, case_file_id: str, filename: str, content: bytes) -> str:  # noq
 def test_every_format_is_found_by_an_inflected_form_within_the_department(
     town,
     ports,
-    require_ocr,  # noqa: ANN001
+    ocr,  # noqa: ANN001
 ) -> None:
     case_file = town.case_file(title="Sammelakte Musterbetrieb")
     uploaded = {}
@@ -117,10 +118,8 @@ def test_every_format_is_found_by_an_inflected_form_within_the_department(
 
 
 @pytest.fixture
-def require_ocr() -> None:
-    from tests.unit.test_extraction import require_ocr as check
-
-    check()
+def ocr() -> None:
+    require_ocr()
 
 
 def test_reindex_swaps_without_a_failed_query(town, ports, system) -> None:  # noqa: ANN001

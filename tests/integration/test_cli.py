@@ -355,3 +355,60 @@ def test_audit_checkpoint_and_online_verify(instance_env):
         partial.returncode != 0
         and "needs --export, --checkpoints and --public-key" in partial.stderr
     )
+
+
+def test_worker_indexes_uploads_and_reindex_swaps_the_index(instance_env):
+    """A real `eakte worker` makes an upload findable; `eakte reindex` rebuilds beside it."""
+    import io
+
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    from eakte import create_app
+    from eakte.config import Settings
+
+    logins = eakte(instance_env, "demo").stdout
+    token = next(line.split()[-1] for line in logins.splitlines() if "a.schmidt" in line)
+    app = create_app(Settings.from_env(instance_env))
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    case_file = client.get("/api/v1/case-files", headers=auth).get_json()["items"][0]
+    boundary, body = encode_multipart(
+        MultiDict({"file": FileStorage(io.BytesIO(b"Die Baugenehmigungen liegen vor."), "a.txt")})
+    )
+    uploaded = client.post(
+        f"/api/v1/case-files/{case_file['id']}/documents",
+        data=body,
+        headers=auth,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert uploaded.status_code == 201
+
+    def hits() -> list[str]:
+        response = client.get("/api/v1/search?q=Baugenehmigung", headers=auth)
+        assert response.status_code == 200
+        return [hit["document"] for hit in response.get_json()["items"]]
+
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "eakte", "worker"],
+        env=instance_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while hits() != [uploaded.get_json()["id"]]:
+            assert time.monotonic() < deadline, "the upload was not findable within 60 s"
+            time.sleep(0.1)
+        live = os.readlink(Path(instance_env["EAKTE_INSTANCE_PATH"]) / "search" / "current")
+        result = eakte(instance_env, "reindex")
+        assert result.returncode == 0, result.stderr
+        assert "indexed 1 document(s)" in result.stderr
+        swapped = os.readlink(Path(instance_env["EAKTE_INSTANCE_PATH"]) / "search" / "current")
+        assert swapped != live
+        assert hits() == [uploaded.get_json()["id"]]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        app.extensions["eakte"].session_factory.kw["bind"].dispose()
+    assert worker.returncode == 0

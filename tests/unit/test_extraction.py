@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import io
-import os
 import time
-import zipfile
 from email.message import EmailMessage
 from pathlib import Path
 
-import docx
 import pytest
 from fpdf import FPDF
 from fpdf.enums import EncryptionMethod
 from odf.opendocument import OpenDocumentText
 from odf.text import H, LineBreak, P, S, Span, Tab
-from PIL import Image, ImageDraw, ImageFont
 
-from eakte.search.extraction import Extraction, ExtractionLimits, extract_text, ocr_available
+from eakte.search.extraction import Extraction, ExtractionLimits, extract_text
+from tests.documents import (
+    DOCX_TYPE,
+    ODT_TYPE,
+    image_bytes,
+    make_docx,
+    make_email,
+    make_pdf,
+    make_zip,
+    render_text,
+    require_ocr,
+    word_xml,
+)
 
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ODT_TYPE = "application/vnd.oasis.opendocument.text"
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-W_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 OCR_LIMITS = ExtractionLimits(ocr=True)
 
 
@@ -32,72 +36,6 @@ def extract(content: bytes, media_type: str, filename: str, **limits: object) ->
 
 def lines(extraction: Extraction) -> list[str]:
     return extraction.text.split("\n")
-
-
-def require_ocr() -> None:
-    if ocr_available("deu"):
-        return
-    if os.environ.get("EAKTE_REQUIRE_OCR") == "1":
-        pytest.fail("EAKTE_REQUIRE_OCR=1 but tesseract with German (deu) is not available")
-    pytest.skip("tesseract with German (deu) is not installed")
-
-
-# --- document builders --------------------------------------------------------------
-
-
-def make_pdf(*pages: str) -> bytes:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)  # core font: latin-1, so umlauts and ß work
-    for page in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, page)
-    return bytes(pdf.output())
-
-
-def make_docx(*paragraphs: str, header: str = "", table: list[list[str]] | None = None) -> bytes:
-    document = docx.Document()
-    for paragraph in paragraphs:
-        document.add_paragraph(paragraph)
-    if table:
-        cells = document.add_table(rows=len(table), cols=len(table[0]))
-        for row_number, row in enumerate(table):
-            for column, value in enumerate(row):
-                cells.cell(row_number, column).text = value
-    if header:
-        document.sections[0].header.paragraphs[0].text = header
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def make_zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def word_xml(body: str, doctype: str = "") -> bytes:
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>{doctype}'
-        f'<w:document xmlns:w="{W_NAMESPACE}"><w:body>{body}</w:body></w:document>'
-    ).encode()
-
-
-def render_text(*text_lines: str, size: tuple[int, int] = (1000, 220)) -> Image.Image:
-    font = ImageFont.truetype(FONT, 40)
-    image = Image.new("L", size, 255)
-    draw = ImageDraw.Draw(image)
-    for number, line in enumerate(text_lines):
-        draw.text((40, 40 + 70 * number), line, font=font, fill=0)
-    return image
-
-
-def image_bytes(image: Image.Image, image_format: str, **options: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, image_format, **options)
-    return buffer.getvalue()
 
 
 # --- PDF -----------------------------------------------------------------------------
@@ -321,16 +259,6 @@ def test_text_beyond_max_chars_is_cut(content, media_type, filename):
 
 
 # --- e-mail ------------------------------------------------------------------------------
-
-
-def make_email(body: str = "Sehr geehrte Frau Müller,\nanbei der Bescheid.") -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = "Änderungsbescheid zur Baugenehmigung"
-    message["From"] = "Bauamt Musterstadt <bauamt@musterstadt.example>"
-    message["To"] = "Anna Müller <anna@example.org>"
-    message["Date"] = "Tue, 04 Mar 2025 10:00:00 +0100"
-    message.set_content(body)
-    return message
 
 
 @pytest.mark.parametrize(

@@ -8,20 +8,10 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from fpdf import FPDF
 
 from eakte.search.extraction import Extraction, ExtractionLimits
 from eakte.search.extraction_runner import ExtractionRunner
-
-W_NAMESPACE = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-
-
-def make_pdf(text: str) -> bytes:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    pdf.add_page()
-    pdf.multi_cell(0, 8, text)
-    return bytes(pdf.output())
+from tests.documents import W_NAMESPACE, make_pdf
 
 
 def large_html_page() -> bytes:
