@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 from eakte.models.vocabulary import DepartmentRole, Disposition, GlobalRole, PrincipalKind
-from eakte.services import case_files, departments, file_plan, principals, tokens
+from eakte.services import case_files, departments, documents, file_plan, principals, tokens
 from eakte.services.context import Context
 
 DEPARTMENTS = [
@@ -56,6 +57,46 @@ CASE_FILES = [
     ("l.fischer", "63", "63.20", "Bauvoranfrage Aufstockung Kirchgasse 7", False),
 ]
 
+# case file (index into CASE_FILES), file name, title, text: letters as clerks write them,
+# so that a new user finds something at once (`Gewerbeanmeldungen`, `Lärm`, `Bauantrag`).
+DOCUMENTS = [
+    (
+        0,
+        "gewerbeanmeldung.txt",
+        "Gewerbeanmeldung (GewA 1)",
+        "Gewerbeanmeldung nach § 14 GewO\n"
+        "Betrieb: Bäckerei Sommer, Hauptstraße 12\n"
+        "Tätigkeit: Herstellung und Verkauf von Backwaren, Café-Betrieb mit 12 Sitzplätzen.\n"
+        "Die Anmeldung ist vollständig; Durchschriften gehen an Finanzamt und IHK.",
+    ),
+    (
+        1,
+        "erlaubnis.txt",
+        "Gaststättenerlaubnis, Bescheid",
+        "Bescheid über die Erteilung einer Gaststättenerlaubnis\n"
+        "Dem Antrag vom 3. März wird entsprochen. Die Erlaubnis gilt für die Räume "
+        "im Erdgeschoss. Auflagen: Sperrzeit ab 23 Uhr, Lärmschutz zur Straßenseite.",
+    ),
+    (
+        2,
+        "anhoerung.txt",
+        "Anhörung im Bußgeldverfahren",
+        "Anhörung zu einer Ordnungswidrigkeit\n"
+        "Ihnen wird vorgeworfen, am 14. Juni nach 22 Uhr durch laute Musik die Nachtruhe "
+        "im Lindenweg gestört zu haben (Lärmbelästigung). Sie können sich binnen zwei "
+        "Wochen äußern.",
+    ),
+    (
+        5,
+        "bauantrag.txt",
+        "Bauantrag mit Baubeschreibung",
+        "Bauantrag für ein Einfamilienhaus mit Garage\n"
+        "Grundstück: Am Lindenhof 4, Flur 3, Flurstück 117\n"
+        "Beigefügt: Lageplan, Bauzeichnungen, Standsicherheitsnachweis. "
+        "Die Stellungnahmen der Fachbehörden werden eingeholt.",
+    ),
+]
+
 
 @dataclass(frozen=True)
 class DemoLogin:
@@ -94,14 +135,28 @@ def load_demo_data(system: Context) -> list[DemoLogin] | None:
             principals.grant_role(system, username, role)
         token, _ = tokens.create_token(system, username)
         logins.append(DemoLogin(username, display_name, token))
+    created = []
     for username, department, node, title, confidential in CASE_FILES:
-        clerk = Context(
-            ports=system.ports,
-            session=system.session,
-            actor=principals.find_principal(system, username),
-            request_id=system.request_id,
+        clerk = _as(system, username)
+        created.append(
+            case_files.create_case_file(
+                clerk, file_plan=node, department=department, title=title, confidential=confidential
+            ).id
         )
-        case_files.create_case_file(
-            clerk, file_plan=node, department=department, title=title, confidential=confidential
+    for case_file, filename, title, text in DOCUMENTS:
+        documents.add_document(
+            _as(system, CASE_FILES[case_file][0]),
+            created[case_file],
+            documents.Upload(filename, io.BytesIO(text.encode())),
+            title=title,
         )
     return logins
+
+
+def _as(system: Context, username: str) -> Context:
+    return Context(
+        ports=system.ports,
+        session=system.session,
+        actor=principals.find_principal(system, username),
+        request_id=system.request_id,
+    )

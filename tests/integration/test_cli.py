@@ -403,7 +403,9 @@ def test_worker_indexes_uploads_and_reindex_swaps_the_index(instance_env):
         live = os.readlink(Path(instance_env["EAKTE_INSTANCE_PATH"]) / "search" / "current")
         result = eakte(instance_env, "reindex")
         assert result.returncode == 0, result.stderr
-        assert "indexed 1 document(s)" in result.stderr
+        from eakte.services.demo import DOCUMENTS
+
+        assert f"indexed {len(DOCUMENTS) + 1} document(s)" in result.stderr
         swapped = os.readlink(Path(instance_env["EAKTE_INSTANCE_PATH"]) / "search" / "current")
         assert swapped != live
         assert hits() == [uploaded.get_json()["id"]]
