@@ -48,7 +48,6 @@ import collections
 import contextlib
 import datetime as dt
 import http.client
-import itertools
 import json
 import os
 import random
@@ -65,7 +64,7 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,7 +100,6 @@ REQUEST_TIMEOUT = 300.0
 INGEST_GOAL_DOCS_S = 100.0
 QUERY_GOAL_P95_MS = 20.0
 QUERY_GOAL_DOCS = 100_000
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # Real words of the corpus: frequent and rare terms, inflected forms (the query form
 # differs from most forms in the text: the German stemmer has to bring them together).
@@ -251,7 +249,7 @@ def _cpu_seconds(pid: int) -> float | None:
             fields = stat.read().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return None
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 ROLES = ("web", "worker", "extraction")
@@ -327,7 +325,7 @@ class ProcessWatch:
                 total += _rss_kb(pid) or 0
                 cpu = _cpu_seconds(pid)
                 if cpu is not None:
-                    self._cpu_start.setdefault(pid, 0.0 if role == "extraction" else cpu)
+                    self._cpu_start.setdefault(pid, 0.0)  # appeared in this phase
                     self._cpu_last[pid] = cpu
                 self._roles_seen[role].add(pid)
             peaks = self.peak_kb[self.phase]
@@ -925,10 +923,10 @@ class Sizes:
 
 
 def measure_sizes(server: SearchServer, documents: int) -> Sizes:
-    database = sum(
-        disk_bytes(p) if p.is_dir() else (p.stat().st_blocks * 512 if p.exists() else 0)
-        for p in (server.db_path, server.db_path.with_name("eakte.db-wal"))
-    )
+    database = 0
+    for path in (server.db_path, server.db_path.with_name("eakte.db-wal")):
+        with contextlib.suppress(FileNotFoundError):
+            database += path.stat().st_blocks * 512
     return Sizes(
         documents,
         disk_bytes(server.instance / "search"),
@@ -1000,8 +998,10 @@ def run(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) ->
         progress_printer(result, stop_progress)
         if profile_now:
             profiler = Profiler(server, watch, args.profile_seconds, workdir / "profile.txt")
-            delayed = threading.Timer(min(30.0, args.profile_seconds / 2), _start_profile,
-                                      args=(profiler, report))
+            # Past the first seconds of a later stage; at once when there is one stage only.
+            delayed = threading.Timer(
+                10.0 if number else 0.0, _start_profile, args=(profiler, report)
+            )
             delayed.daemon = True
             delayed.start()
         try:
@@ -1018,7 +1018,7 @@ def run(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) ->
             stop_progress.set()
         watch.set_phase("")
         result.cpu = watch.cpu[f"ingest {label}"]
-        result.rss_mb = {r: kb / 1024 * 1024 / MB for r, kb in watch.peak_kb[f"ingest {label}"].items()}
+        result.rss_mb = {r: kb * 1024 / MB for r, kb in watch.peak_kb[f"ingest {label}"].items()}
         if profiler is not None and report.profile is None:
             delayed.cancel()
             if profiler.process is not None:

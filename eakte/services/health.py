@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import text
 
 from eakte.db import UNAVAILABLE_ERRORS
@@ -17,8 +19,8 @@ def check_readiness(ports: Ports) -> dict[str, str]:
     """Map each dependency to "ok" or a short reason; never raises."""
     return {
         "database": _check_database(ports),
-        "storage": _check_storage(ports),
-        "search": indexing.check_index(ports),
+        "storage": _probe(ports.blob_store.check),
+        "search": _probe(ports.search_index.check),
     }
 
 
@@ -39,9 +41,9 @@ def _check_database(ports: Ports) -> str:
     return "ok"
 
 
-def _check_storage(ports: Ports) -> str:
+def _probe(check: Callable[[], None]) -> str:
     try:
-        ports.blob_store.check()
+        check()
     except EakteError as error:
         return error.code
     return "ok"

@@ -29,7 +29,6 @@ from eakte.errors import (
     BlobNotFoundError,
     DependencyUnavailableError,
     IntegrityFailureError,
-    SearchUnavailableError,
 )
 from eakte.models import CaseFile, Document, DocumentVersion, Grant, SearchOutbox, SearchState
 from eakte.models.search import ERROR_MAX
@@ -406,10 +405,3 @@ def reindex(ctx: Context, *, progress: Callable[[int, int], None] | None = None)
     ctx.commit()
     return done
 
-
-def check_index(ports: Ports) -> str:
-    try:
-        ports.search_index.check()
-    except SearchUnavailableError as error:
-        return error.code
-    return "ok"
