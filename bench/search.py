@@ -48,6 +48,7 @@ import collections
 import contextlib
 import datetime as dt
 import http.client
+import itertools
 import json
 import os
 import random
@@ -851,6 +852,7 @@ def summarise_profile(raw: str, roles: dict[int, str], profile: Profile) -> Prof
     functions by inclusive samples (share of the role's busy samples)."""
     own: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     inclusive: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    calls: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     totals: collections.Counter = collections.Counter()
     for line in raw.splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -859,46 +861,63 @@ def summarise_profile(raw: str, roles: dict[int, str], profile: Profile) -> Prof
         count = int(count_text)
         frames = stack.split(";")
         role = "other"
-        match = _PROCESS_FRAME.match(frames[0])
-        if match:
-            role = roles.get(int(match.group(1)), "other")
         names = []
         for frame in frames:
-            parsed = _FRAME.match(frame)
-            if parsed is None or frame.startswith(("process ", "thread ")):
+            process = _PROCESS_FRAME.match(frame)
+            if process:  # nested: master, then the child the stack belongs to
+                role = roles.get(int(process.group(1)), "other")
                 continue
-            names.append((parsed["func"], parsed["file"]))
+            parsed = _FRAME.match(frame)
+            if parsed is not None and not frame.startswith("thread "):
+                names.append((parsed["func"], parsed["file"]))
         if not names:
             continue
         totals[role] += count
         func, file = names[-1]
         own[role][f"{func} ({_short(file)})"] += count
-        seen = set()
-        for func, file in names:
-            if "/eakte/" in file and func not in ("<module>", "<lambda>"):
-                label = f"{_module(file)}.{func}"
-                if label not in seen:
-                    seen.add(label)
-                    inclusive[role][label] += count
+        labels = [
+            f"{_module(file)}.{func}"
+            for func, file in names
+            if _is_eakte(file) and func not in ("<module>", "<lambda>")
+        ]
+        for label in dict.fromkeys(labels):
+            inclusive[role][label] += count
+        for caller, callee in itertools.pairwise(dict.fromkeys(labels)):
+            calls[role][(caller, callee)] += count
     for role, total in totals.items():
+        # A wrapper that spends (nearly) all its time in one eakte callee says nothing
+        # of its own: only the callee is listed.
+        wrappers = {
+            caller
+            for (caller, _), n in calls[role].items()
+            if n >= 0.97 * inclusive[role][caller]
+        }
         profile.samples[role] = total
         profile.top_self[role] = [(name, n / total) for name, n in own[role].most_common(6)]
         profile.top_eakte[role] = [
-            (name, n / total) for name, n in inclusive[role].most_common(12)
-        ]
+            (name, n / total)
+            for name, n in inclusive[role].most_common()
+            if name not in wrappers
+        ][:12]
     return profile
 
 
+def _is_eakte(file: str) -> bool:
+    return file.startswith("eakte/") or "/eakte/" in file
+
+
 def _short(file: str) -> str:
-    for marker in ("site-packages/", "/eakte/", "lib/python3"):
+    """Paths as py-spy shows them, shortened to the package: `sqlalchemy/orm/session.py`."""
+    for marker in ("site-packages/", "/lib/python3"):
         if marker in file:
             tail = file.split(marker, 1)[1]
-            return ("eakte/" + tail) if marker == "/eakte/" else tail.lstrip("/")
-    return Path(file).name
+            return tail.split("/", 1)[1] if marker == "/lib/python3" and "/" in tail else tail
+    return file
 
 
 def _module(file: str) -> str:
-    return "eakte." + file.split("/eakte/", 1)[1].removesuffix(".py").replace("/", ".")
+    relative = file if file.startswith("eakte/") else "eakte/" + file.split("/eakte/", 1)[1]
+    return relative.removesuffix(".py").replace("/", ".")
 
 
 # --------------------------------------------------------------------------- sizes

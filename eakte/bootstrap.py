@@ -10,8 +10,8 @@ from eakte.audit.signing import FileSigner
 from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.search.base import SearchIndex
-from eakte.search.extraction import ExtractionLimits, ocr_available
-from eakte.search.extraction_runner import ExtractionRunner
+from eakte.search.extract import ExtractionLimits, ocr_available
+from eakte.search.extract.runner import ExtractionRunner
 from eakte.services.context import Ports
 from eakte.storage.base import BlobStore
 from eakte.storage.filesystem import FileSystemBlobStore

@@ -14,7 +14,7 @@ from odf.opendocument import OpenDocumentText
 from odf.text import P
 from PIL import Image, ImageDraw, ImageFont
 
-from eakte.search.extraction import ocr_available
+from eakte.search.extract import ocr_available
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT_TYPE = "application/vnd.oasis.opendocument.text"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from eakte.search.extraction import Extraction
+from eakte.search.extract import Extraction
 from eakte.search.query import ParsedQuery
 
 # Snippets mark matched words with <mark>…</mark>; everything else is HTML-escaped.

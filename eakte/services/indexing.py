@@ -34,7 +34,7 @@ from eakte.models import CaseFile, Document, DocumentVersion, Grant, SearchOutbo
 from eakte.models.search import ERROR_MAX
 from eakte.models.vocabulary import ExtractionStatus, GlobalRole, OutboxKind
 from eakte.search.base import DocumentMetadata, IndexedDocument
-from eakte.search.extraction import Extraction
+from eakte.search.extract import Extraction
 from eakte.services import access, audit
 from eakte.services.context import Context, Ports
 from eakte.services.documents import data_key, read_plaintext

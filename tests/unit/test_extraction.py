@@ -13,7 +13,7 @@ from fpdf.enums import EncryptionMethod
 from odf.opendocument import OpenDocumentText
 from odf.text import H, LineBreak, P, S, Span, Tab
 
-from eakte.search.extraction import Extraction, ExtractionLimits, extract_text
+from eakte.search.extract import Extraction, ExtractionLimits, extract_text
 from tests.documents import (
     DOCX_TYPE,
     ODT_TYPE,

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from eakte.search.extraction import Extraction, ExtractionLimits
-from eakte.search.extraction_runner import ExtractionRunner
+from eakte.search.extract import Extraction, ExtractionLimits
+from eakte.search.extract.runner import ExtractionRunner
 from tests.documents import W_NAMESPACE, make_pdf
 
 

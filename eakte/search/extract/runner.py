@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
 
-from eakte.search.extraction import FAILED, Extraction, ExtractionLimits, extract_text
+from eakte.search.extract import FAILED, Extraction, ExtractionLimits, extract_text
 
 log = logging.getLogger(__name__)
 

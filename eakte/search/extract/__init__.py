@@ -1,0 +1,62 @@
+"""Text extraction for full-text search: bytes of one document in, plain text out.
+
+Pure apart from running tesseract for OCR. Bad documents never raise: they come
+back as `Extraction(status="failed")` with a short English `detail` that never
+quotes document content, so it is safe to store, log and show. Hostile input is
+bounded here where that is cheap (zip members, XML entities, character budget);
+time and memory are bounded by `runner.ExtractionRunner`, which is how the
+indexing worker calls this. One module per family of formats; `core` holds what
+they share.
+"""
+
+from __future__ import annotations
+
+from eakte.search.extract import mail, office, pdf, text
+from eakte.search.extract.core import (
+    DOCX,
+    EMAIL,
+    EMPTY,
+    EXTRACTED,
+    FAILED,
+    HTML,
+    IMAGE,
+    ODT,
+    PARSERS,
+    PDF,
+    TEXT,
+    UNSUPPORTED,
+    Extraction,
+    ExtractionLimits,
+    extract,
+)
+from eakte.search.extract.ocr import image, ocr_available
+
+__all__ = [
+    "EMPTY",
+    "EXTRACTED",
+    "FAILED",
+    "UNSUPPORTED",
+    "Extraction",
+    "ExtractionLimits",
+    "extract_text",
+    "ocr_available",
+]
+
+PARSERS.update(
+    {
+        PDF: pdf.pdf,
+        DOCX: office.docx,
+        ODT: office.odt,
+        TEXT: text.plain_text,
+        HTML: text.html,
+        EMAIL: mail.email_message,
+        IMAGE: image,
+    }
+)
+
+
+def extract_text(
+    content: bytes, media_type: str, filename: str, limits: ExtractionLimits
+) -> Extraction:
+    """The searchable text of one document; `media_type` as libmagic reported it."""
+    return extract(content, media_type, filename, limits, depth=0).extraction
