@@ -227,6 +227,42 @@ def reindex() -> None:
     click.echo(f"indexed {count} document(s); the new index is live", err=True)
 
 
+@main.group("retention")
+def retention_group() -> None:
+    """Retention and disposition."""
+
+
+@retention_group.command("run")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Judge due dates as of this day (YYYY-MM-DD) instead of today.",
+)
+@click.option("--dry-run", is_flag=True, help="Only report what would be proposed.")
+def retention_run(as_of: dt.datetime | None, dry_run: bool) -> None:
+    """Propose due case files without legal holds for disposition (idempotent, cron-able).
+
+    Prints one line per proposal made; safe to run on several nodes at once.
+    """
+    from eakte.services.retention import run_retention
+
+    with _system() as system:
+        result = run_retention(
+            system,
+            as_of=as_of.date() if as_of else None,
+            dry_run=dry_run,
+            progress=_progress("proposing"),
+        )
+    for proposal_id in result.proposals:
+        click.echo(str(proposal_id))
+    verb = "would propose" if dry_run else "proposed"
+    click.echo(
+        f"as of {result.as_of.isoformat()}: {verb} {result.proposed} case file(s) in "
+        f"{len(result.proposals)} proposal(s); {result.held} due file(s) under legal hold",
+        err=True,
+    )
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The sealed audit trail."""

@@ -15,6 +15,7 @@ from eakte.api import (
     principals,
     problems,
     requests,
+    retention,
     search,
 )
 from eakte.api.schemas.common import ProblemSchema
@@ -56,6 +57,7 @@ def init_api(app: Flask) -> None:
         case_files,
         documents,
         search,
+        retention,
         audit,
     ):
         api.register_blueprint(module.blp)

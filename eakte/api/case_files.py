@@ -97,6 +97,15 @@ class CloseCaseFile(MethodView):
         return case_file, _etag(case_file)
 
 
+@blp.route("/<uuid:case_file_id>/reopen")
+class ReopenCaseFile(MethodView):
+    @blp.response(200, CaseFileSchema)
+    def post(self, case_file_id: uuid.UUID) -> object:
+        """Reopen a closed case file; its retention date is cleared (clerk+)."""
+        case_file = case_files.reopen_case_file(context(), case_file_id)
+        return case_file, _etag(case_file)
+
+
 @blp.route("/<uuid:case_file_id>/processes")
 class Processes(MethodView):
     @blp.response(200, page_of(ProcessSchema))

@@ -10,6 +10,7 @@ from eakte.api.idempotency import idempotent
 from eakte.api.requests import context
 from eakte.api.schemas.records import (
     FilePlanNodeCreateSchema,
+    FilePlanNodePatchSchema,
     FilePlanNodeSchema,
     FilePlanTreeSchema,
 )
@@ -65,3 +66,12 @@ class FilePlanNode(MethodView):
     def get(self, code: str) -> object:
         """One node."""
         return file_plan.get_node(context(), code)
+
+    @blp.arguments(FilePlanNodePatchSchema)
+    @blp.response(200, FilePlanNodeSchema)
+    def patch(self, body: dict, code: str) -> object:
+        """Change title or retention rule (records manager); closed files get new dates."""
+        if "disposition" in body:
+            body["disposition"] = Disposition(body["disposition"])
+        node, reevaluated = file_plan.update_node(context(), code, **body)
+        return node, {"X-Reevaluated-Case-Files": str(reevaluated)}

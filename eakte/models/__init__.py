@@ -5,6 +5,13 @@ from eakte.models.documents import Document, DocumentVersion
 from eakte.models.idempotency import IdempotencyRecord
 from eakte.models.organisation import ApiToken, Department, Membership, Principal, PrincipalRole
 from eakte.models.records import CaseFile, FilePlanNode, Grant, Process, ReferenceCounter
+from eakte.models.retention import (
+    DispositionItem,
+    DispositionProposal,
+    LegalHold,
+    ProposalApproval,
+    Tombstone,
+)
 from eakte.models.search import SearchOutbox, SearchState
 
 __all__ = [
@@ -14,16 +21,21 @@ __all__ = [
     "AuditNode",
     "CaseFile",
     "Department",
+    "DispositionItem",
+    "DispositionProposal",
     "Document",
     "DocumentVersion",
     "FilePlanNode",
     "Grant",
     "IdempotencyRecord",
+    "LegalHold",
     "Membership",
     "Principal",
     "PrincipalRole",
     "Process",
+    "ProposalApproval",
     "ReferenceCounter",
     "SearchOutbox",
     "SearchState",
+    "Tombstone",
 ]

@@ -30,6 +30,7 @@ class Disposition(enum.StrEnum):
 class CaseFileStatus(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+    DISPOSED = "disposed"  # destroyed or handed to the archive; only a tombstone is left
 
 
 class GrantPermission(enum.StrEnum):
@@ -63,3 +64,23 @@ class OutboxKind(enum.StrEnum):
 
     DOCUMENT = "document"
     CASE_FILE = "case_file"
+
+
+class ProposalStatus(enum.StrEnum):
+    """A disposition proposal's way: approvals, then execution (archive waits for the archive)."""
+
+    PENDING = "pending"
+    REJECTED = "rejected"
+    EXECUTING = "executing"
+    AWAITING_ARCHIVE = "awaiting_archive"
+    COMPLETED = "completed"
+
+
+class ItemState(enum.StrEnum):
+    """One case file inside a proposal."""
+
+    PROPOSED = "proposed"
+    SKIPPED = "skipped"  # a legal hold came in after the proposal was made
+    REJECTED = "rejected"  # the proposal was rejected: kept, not proposed again for this date
+    EXPORTED = "exported"  # handed to the archive, destroyed once it confirms
+    DESTROYED = "destroyed"

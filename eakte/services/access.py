@@ -11,8 +11,8 @@ import uuid
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from eakte.errors import AccessDeniedError, AuthenticationError, NotFoundError
-from eakte.models import CaseFile, Department, Grant
+from eakte.errors import AccessDeniedError, AuthenticationError, GoneError, NotFoundError
+from eakte.models import CaseFile, Department, Grant, Tombstone
 from eakte.models.permissions import (
     Access,
     GrantFacts,
@@ -20,7 +20,7 @@ from eakte.models.permissions import (
     department_access,
     effective_roles,
 )
-from eakte.models.vocabulary import DepartmentRole, GlobalRole
+from eakte.models.vocabulary import CaseFileStatus, DepartmentRole, Disposition, GlobalRole
 from eakte.services import audit
 from eakte.services.context import Context
 
@@ -134,7 +134,32 @@ def require_case_file(
             object_id=case_file_id,
             department=case_file.department.code,
         )
+    if case_file.status == CaseFileStatus.DISPOSED:
+        raise audit.deny(
+            ctx,
+            action,
+            _gone(ctx, case_file),
+            object_type="case_file",
+            object_id=case_file_id,
+            department=case_file.department.code,
+        )
     return case_file
+
+
+def _gone(ctx: Context, case_file: CaseFile) -> GoneError:
+    """410 naming the disposition that left only this tombstone."""
+    tombstone = ctx.session.get(Tombstone, case_file.id)
+    if tombstone is None:
+        return GoneError(f"case file {case_file.reference} has been disposed of")
+    how = (
+        "destroyed"
+        if tombstone.disposition == Disposition.DESTROY
+        else "handed over to the archive and destroyed here"
+    )
+    return GoneError(
+        f"case file {case_file.reference} was {how} on {tombstone.disposed_at.date().isoformat()}"
+        f" by disposition proposal {tombstone.proposal_id}"
+    )
 
 
 def readable_case_files(ctx: Context) -> ColumnElement[bool]:

@@ -8,13 +8,14 @@ from sqlalchemy import select
 
 from eakte.errors import (
     CaseFileClosedError,
+    ConflictError,
     PreconditionFailedError,
     PreconditionRequiredError,
 )
-from eakte.models import CaseFile, Department, FilePlanNode, Grant
+from eakte.models import CaseFile, Department, DispositionItem, FilePlanNode, Grant
 from eakte.models.permissions import Access
 from eakte.models.references import format_reference
-from eakte.models.vocabulary import CaseFileStatus, GrantPermission
+from eakte.models.vocabulary import CaseFileStatus, GrantPermission, ItemState
 from eakte.retention.policy import retain_until
 from eakte.services import access, audit, outbox
 from eakte.services.context import Context
@@ -45,6 +46,8 @@ def list_case_files(
         )
     if status is not None:
         stmt = stmt.where(CaseFile.status == status.value)
+    else:  # what is left of disposed files only shows when asked for
+        stmt = stmt.where(CaseFile.status != CaseFileStatus.DISPOSED.value)
     page = paginate(
         ctx.session,
         stmt,
@@ -149,6 +152,35 @@ def close_case_file(ctx: Context, case_file_id: uuid.UUID) -> CaseFile:
     ctx.session.flush()
     audit.record_in_case_file(
         ctx, action, case_file, retain_until=case_file.retain_until.isoformat()
+    )
+    ctx.commit()
+    return case_file
+
+
+def reopen_case_file(ctx: Context, case_file_id: uuid.UUID) -> CaseFile:
+    """Take back the zdA-Verfügung: the file is open again and its retention clock stops."""
+    action = "case_file.reopen"
+    case_file = access.require_case_file(ctx, case_file_id, Access.WRITE, action)
+    if case_file.status != CaseFileStatus.CLOSED.value:
+        raise ConflictError(f"case file {case_file.reference} is not closed")
+    if ctx.session.scalar(
+        select(DispositionItem).where(
+            DispositionItem.case_file_id == case_file.id,
+            DispositionItem.state == ItemState.PROPOSED.value,
+        )
+    ):
+        raise ConflictError(
+            f"case file {case_file.reference} is in a disposition proposal; "
+            "ask the records management to reject it first"
+        )
+    previous = case_file.retain_until
+    case_file.status = CaseFileStatus.OPEN.value
+    case_file.closed_at = None
+    case_file.closed_by_id = None
+    case_file.retain_until = None
+    ctx.session.flush()
+    audit.record_in_case_file(
+        ctx, action, case_file, previous_retain_until=previous.isoformat() if previous else None
     )
     ctx.commit()
     return case_file

@@ -9,6 +9,7 @@ from eakte.models import FilePlanNode
 from eakte.models.vocabulary import Disposition, GlobalRole
 from eakte.services import access, audit
 from eakte.services.context import Context
+from eakte.services.retention import reevaluate_node
 
 
 def find_node(ctx: Context, code: str) -> FilePlanNode | None:
@@ -87,3 +88,44 @@ def create_node(
     )
     ctx.commit()
     return node
+
+
+def update_node(
+    ctx: Context,
+    code: str,
+    *,
+    title: str | None = None,
+    retention_years: int | None = None,
+    disposition: Disposition | None = None,
+) -> tuple[FilePlanNode, int]:
+    """Change a node's title or retention rule; closed files under it get new dates.
+
+    Returns the node and how many closed case files' `retain_until` changed.
+    """
+    action = "file_plan.update"
+    access.require_global_role(
+        ctx, GlobalRole.RECORDS_MANAGER, action, object_type="file_plan_node", object_id=code
+    )
+    node = find_node(ctx, code)
+    if node is None:
+        raise NotFoundError(f"file plan node {code!r} not found")
+    changes: dict[str, object] = {}
+    if title is not None and title != node.title:
+        node.title = title
+        changes["title"] = title
+    if retention_years is not None and retention_years != node.retention_years:
+        changes["retention_years"] = {"from": node.retention_years, "to": retention_years}
+        node.retention_years = retention_years
+    if disposition is not None and disposition != node.disposition:
+        changes["disposition"] = {"from": node.disposition, "to": disposition.value}
+        node.disposition = disposition.value
+    reevaluated = reevaluate_node(ctx, node) if "retention_years" in changes else 0
+    audit.record(
+        ctx,
+        action,
+        object_type="file_plan_node",
+        object_id=code,
+        details={"changes": changes, "case_files_reevaluated": reevaluated},
+    )
+    ctx.commit()
+    return node, reevaluated

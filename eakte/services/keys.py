@@ -90,6 +90,15 @@ def retire_key(ctx: Context, key_id: str) -> None:
     ctx.commit()
 
 
+def shred(ctx: Context, version: DocumentVersion) -> None:
+    """Destroy the wrapped data key in the caller's transaction; the index follows."""
+    if version.wrapped_key is not None:
+        version.wrapped_key = None
+        version.kek_id = None
+        version.shredded_at = ctx.now()
+        outbox.document_changed(ctx, version.document_id)
+
+
 def shred_version(ctx: Context, version_id: uuid.UUID, *, reason: str) -> DocumentVersion:
     """Crypto-shredding: destroy the wrapped data key, so every copy of the ciphertext
     (replicas, bucket versions, backups) becomes unreadable for good.
@@ -100,11 +109,7 @@ def shred_version(ctx: Context, version_id: uuid.UUID, *, reason: str) -> Docume
     version = ctx.session.get(DocumentVersion, version_id)
     if version is None:
         raise NotFoundError(f"version {version_id} not found")
-    if version.wrapped_key is not None:
-        version.wrapped_key = None
-        version.kek_id = None
-        version.shredded_at = ctx.now()
-        outbox.document_changed(ctx, version.document_id)
+    shred(ctx, version)
     audit.record(
         ctx,
         "version.shred",

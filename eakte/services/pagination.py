@@ -52,7 +52,7 @@ def paginate(
 
 
 def _encode(values: list[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, dt.datetime) else str(v) for v in values])
+    raw = json.dumps([v.isoformat() if isinstance(v, dt.date) else str(v) for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -76,6 +76,8 @@ def _parse(value: str, key: InstrumentedAttribute[Any]) -> Any:
         if parsed.tzinfo is None:
             raise ValueError("naive time")
         return parsed
+    if python_type is dt.date:
+        return dt.date.fromisoformat(value)
     if python_type is uuid.UUID:
         return uuid.UUID(value)
     return python_type(value)

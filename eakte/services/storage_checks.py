@@ -68,10 +68,12 @@ def _verify_one(ctx: Context, version: DocumentVersion) -> str | None:
 
 
 def sweep_orphans(ctx: Context, *, grace: dt.timedelta | None = None) -> list[str]:
-    """Delete objects that no version row names and that are older than the grace period.
+    """Delete objects that no readable version names and that are older than the grace period.
 
-    The grace period protects uploads in flight: their object exists a moment
-    before their row commits.
+    That is the objects of failed uploads and of crypto-shredded versions (whose
+    deletion during disposition failed, e.g. while the store was down). The grace
+    period protects uploads in flight: their object exists a moment before their
+    row commits.
     """
     access.require_global_role(ctx, GlobalRole.ADMIN, "storage.sweep")
     grace = grace or dt.timedelta(hours=ctx.ports.settings.sweep_grace_hours)
@@ -80,7 +82,9 @@ def sweep_orphans(ctx: Context, *, grace: dt.timedelta | None = None) -> list[st
     for batch in _batches(ctx.ports.blob_store.keys_older_than("v1", cutoff), SWEEP_BATCH):
         known = set(
             ctx.session.scalars(
-                select(DocumentVersion.object_key).where(DocumentVersion.object_key.in_(batch))
+                select(DocumentVersion.object_key).where(
+                    DocumentVersion.object_key.in_(batch), DocumentVersion.wrapped_key.is_not(None)
+                )
             )
         )
         ctx.session.rollback()

@@ -1,5 +1,5 @@
 """The background worker: indexes the outbox, seals the audit trail, issues checkpoints,
-erases old addresses.
+erases old addresses, finishes interrupted dispositions.
 
 Safe to run on several nodes at once: sealing and checkpoints take a database
 lock, so the nodes take turns; indexing claims outbox rows with
@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 from eakte.db import UNAVAILABLE_ERRORS
 from eakte.errors import EakteError
-from eakte.services import audit_log, indexing
+from eakte.services import audit_log, disposition, indexing
 from eakte.services.context import Ports
 
 log = logging.getLogger(__name__)
 
 PSEUDONYMISE_EVERY = 3600.0
+RESUME_EVERY = 60.0  # dispositions a failure interrupted
 MAX_BACKOFF = 60.0
 
 
@@ -66,6 +67,7 @@ def run_worker(
     tasks = [
         _Task("indexing", lambda: indexing.drain(ports) > 0, index_interval),
         _Task("audit trail", audit_trail, interval),
+        _Task("disposition", lambda: disposition.resume_executions(ports), RESUME_EVERY),
     ]
     while not stop.is_set():
         for task in tasks:

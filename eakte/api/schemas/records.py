@@ -32,6 +32,12 @@ class FilePlanNodeCreateSchema(ma.Schema):
     disposition = choice_field(values(Disposition), required=True)
 
 
+class FilePlanNodePatchSchema(ma.Schema):
+    title = text_field(TITLE_MAX)
+    retention_years = fields.Integer(validate=validate.Range(min=0, max=200), strict=True)
+    disposition = choice_field(values(Disposition))
+
+
 class FilePlanNodeSchema(ma.Schema):
     code = fields.String()
     title = fields.String()

@@ -1,0 +1,118 @@
+"""/api/v1/retention, /legal-holds, /disposition: the records manager's side of retention."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from eakte.api.requests import context
+from eakte.api.schemas.common import page_of
+from eakte.api.schemas.retention import (
+    CertificateSchema,
+    DueFileSchema,
+    DueQuery,
+    LegalHoldCreateSchema,
+    LegalHoldQuery,
+    LegalHoldSchema,
+    ProposalQuery,
+    ProposalSchema,
+    ReasonSchema,
+    RunResultSchema,
+    RunSchema,
+)
+from eakte.models.vocabulary import ProposalStatus
+from eakte.services import disposition, legal_holds, retention
+
+blp = Blueprint("retention", __name__, url_prefix="/api/v1", description="Aufbewahrung")
+
+
+@blp.route("/retention/due")
+@blp.arguments(DueQuery, location="query")
+@blp.response(200, page_of(DueFileSchema))
+def due(query: dict) -> object:
+    """Closed case files whose retention ran out by `as_of` (today), held or proposed or not."""
+    return retention.list_due(
+        context(), as_of=query.get("as_of"), limit=query["limit"], cursor=query["cursor"]
+    )
+
+
+@blp.route("/retention/run", methods=["POST"])
+@blp.arguments(RunSchema)
+@blp.response(200, RunResultSchema)
+def run(body: dict) -> object:
+    """`eakte retention run` by a records manager, whose proposals carry their approval."""
+    return retention.run_retention(context(), as_of=body["as_of"], dry_run=body["dry_run"])
+
+
+@blp.route("/legal-holds")
+class LegalHolds(MethodView):
+    @blp.arguments(LegalHoldQuery, location="query")
+    @blp.response(200, page_of(LegalHoldSchema))
+    def get(self, query: dict) -> object:
+        """Legal holds, oldest first; filter by case file and active/released."""
+        return legal_holds.list_holds(
+            context(),
+            case_file_id=query.get("case_file"),
+            active=query.get("active"),
+            limit=query["limit"],
+            cursor=query["cursor"],
+        )
+
+    @blp.arguments(LegalHoldCreateSchema)
+    @blp.response(201, LegalHoldSchema)
+    def post(self, body: dict) -> object:
+        """Place a hold: the case file is not disposed of, whatever its date."""
+        hold = legal_holds.place_hold(context(), body["case_file"], body["reason"])
+        return hold, {"Location": url_for(".LegalHolds")}
+
+
+@blp.route("/legal-holds/<uuid:hold_id>/release", methods=["POST"])
+@blp.arguments(ReasonSchema)
+@blp.response(200, LegalHoldSchema)
+def release_hold(body: dict, hold_id: uuid.UUID) -> object:
+    """Release a hold, with the reason; the file is due again by its date."""
+    return legal_holds.release_hold(context(), hold_id, body["reason"])
+
+
+@blp.route("/disposition/proposals")
+@blp.arguments(ProposalQuery, location="query")
+@blp.response(200, page_of(ProposalSchema))
+def proposals(query: dict) -> object:
+    """Disposition proposals, newest first."""
+    status = ProposalStatus(query["status"]) if query.get("status") else None
+    return disposition.list_proposals(
+        context(), status=status, limit=query["limit"], cursor=query["cursor"]
+    )
+
+
+@blp.route("/disposition/proposals/<uuid:proposal_id>")
+@blp.response(200, ProposalSchema)
+def proposal(proposal_id: uuid.UUID) -> object:
+    """One proposal with its case files and approvals."""
+    return disposition.get_proposal(context(), proposal_id)
+
+
+@blp.route("/disposition/proposals/<uuid:proposal_id>/approve", methods=["POST"])
+@blp.response(200, ProposalSchema)
+def approve(proposal_id: uuid.UUID) -> object:
+    """Approve (four eyes): the second records manager's approval executes the proposal."""
+    return disposition.approve(context(), proposal_id)
+
+
+@blp.route("/disposition/proposals/<uuid:proposal_id>/reject", methods=["POST"])
+@blp.arguments(ReasonSchema)
+@blp.response(200, ProposalSchema)
+def reject(body: dict, proposal_id: uuid.UUID) -> object:
+    """Reject with a reason: the files stay and are not proposed again for the same date."""
+    return disposition.reject(context(), proposal_id, body["reason"])
+
+
+@blp.route("/disposition/proposals/<uuid:proposal_id>/certificate")
+@blp.response(200, CertificateSchema)
+def certificate(proposal_id: uuid.UUID) -> object:
+    """The signed destruction certificate of a completed proposal."""
+    _, document = disposition.certificate(context(), proposal_id)
+    return document

@@ -1,0 +1,82 @@
+"""Legal holds (Aussonderungssperren): records managers stop a case file's disposition."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import exists, select
+
+from eakte.errors import ConflictError, InvalidInputError, NotFoundError
+from eakte.models import CaseFile, LegalHold
+from eakte.models.vocabulary import CaseFileStatus, GlobalRole
+from eakte.services import access, audit
+from eakte.services.context import Context
+from eakte.services.pagination import Page, paginate
+
+
+def is_held(case_file_id: object) -> object:
+    """SQL: the case file has a hold that is not released."""
+    return exists().where(LegalHold.case_file_id == case_file_id, LegalHold.released_at.is_(None))
+
+
+def place_hold(ctx: Context, case_file_id: uuid.UUID, reason: str) -> LegalHold:
+    action = "legal_hold.place"
+    access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, action)
+    case_file = ctx.session.get(CaseFile, case_file_id)
+    if case_file is None:
+        raise InvalidInputError(
+            f"unknown case file {case_file_id}", errors={"case_file": ["unknown case file"]}
+        )
+    if case_file.status == CaseFileStatus.DISPOSED:
+        raise ConflictError(f"case file {case_file.reference} has already been disposed of")
+    hold = LegalHold(
+        case_file_id=case_file.id, reason=reason, placed_at=ctx.now(), placed_by_id=ctx.actor_id
+    )
+    ctx.session.add(hold)
+    ctx.session.flush()
+    audit.record_in_case_file(ctx, action, case_file, object_type="legal_hold", object_id=hold.id)
+    ctx.commit()
+    return hold
+
+
+def release_hold(ctx: Context, hold_id: uuid.UUID, reason: str) -> LegalHold:
+    action = "legal_hold.release"
+    access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, action)
+    hold = ctx.session.get(LegalHold, hold_id)
+    if hold is None:
+        raise NotFoundError(f"legal hold {hold_id} not found")
+    if hold.released_at is not None:
+        raise ConflictError("this legal hold has been released already")
+    hold.released_at = ctx.now()
+    hold.released_by_id = ctx.actor_id
+    hold.release_reason = reason
+    audit.record_in_case_file(
+        ctx, action, hold.case_file, object_type="legal_hold", object_id=hold.id
+    )
+    ctx.commit()
+    return hold
+
+
+def list_holds(
+    ctx: Context,
+    *,
+    case_file_id: uuid.UUID | None,
+    active: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[LegalHold]:
+    action = "legal_hold.list"
+    access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, action)
+    stmt = select(LegalHold)
+    if case_file_id is not None:
+        stmt = stmt.where(LegalHold.case_file_id == case_file_id)
+    if active is not None:
+        stmt = stmt.where(
+            LegalHold.released_at.is_(None) if active else LegalHold.released_at.is_not(None)
+        )
+    page = paginate(
+        ctx.session, stmt, [LegalHold.placed_at, LegalHold.id], limit=limit, cursor=cursor
+    )
+    audit.record(ctx, action, details={"count": len(page.items)})
+    ctx.commit()
+    return page

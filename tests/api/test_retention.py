@@ -1,0 +1,238 @@
+"""Retention clock, legal holds, the retention run and four-eyes destruction, through the API."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from eakte.audit.signing import verify_signature
+from eakte.services import retention
+from tests.api.test_documents import post_multipart, stored_version
+from tests.api.test_search import drain, search
+from tests.helpers import assert_problem, audit_events
+
+
+@pytest.fixture
+def rolf(town):  # noqa: ANN001, ANN201
+    """A second records manager, for the four eyes."""
+    return town.person("rolf", roles=["records_manager"])
+
+
+def closed_file(town, title: str = "Wohngeldantrag Familie Sommer", who=None):  # noqa: ANN001, ANN201
+    """A closed Wohngeld file of department 50 (file plan 50.30: 6 years, then destroy)."""
+    who = who or town.ben
+    case_file = town.case_file(who, title=title, file_plan="50.30", department="50")
+    fields = {"file": FileStorage(io.BytesIO("Die Wohngeldanträge liegen vor.".encode()), "a.txt")}
+    response = post_multipart(who, f"/case-files/{case_file['id']}/documents", fields)
+    assert response.status_code == 201
+    closed = who.post(f"/case-files/{case_file['id']}/close").get_json()
+    return closed, response.get_json()
+
+
+def run_as_system(system, as_of: dt.date):  # noqa: ANN001, ANN201
+    return retention.run_retention(system, as_of=as_of)
+
+
+def test_closing_sets_the_retention_date_and_reopening_clears_it(town) -> None:  # noqa: ANN001
+    closed, _ = closed_file(town)
+    year = int(closed["closed_at"][:4])
+    assert closed["retain_until"] == f"{year + 6}-12-31"
+    reopened = town.ben.post(f"/case-files/{closed['id']}/reopen")
+    assert reopened.status_code == 200
+    assert reopened.get_json()["status"] == "open"
+    assert reopened.get_json()["retain_until"] is None
+    assert_problem(town.ben.post(f"/case-files/{closed['id']}/reopen"), 409)
+    assert_problem(town.anna.post(f"/case-files/{closed['id']}/reopen"), 404)
+
+
+def test_a_rule_change_reevaluates_closed_files_and_is_audited(town, ports) -> None:  # noqa: ANN001
+    closed, _ = closed_file(town)
+    year = int(closed["closed_at"][:4])
+    assert_problem(town.ben.patch("/file-plan/50.30", {"retention_years": 30}), 403)
+    response = town.rita.patch("/file-plan/50.30", {"retention_years": 30})
+    assert response.status_code == 200
+    assert response.get_json()["retention_years"] == 30
+    assert response.headers["X-Reevaluated-Case-Files"] == "1"
+    assert town.ben.get(f"/case-files/{closed['id']}").get_json()["retain_until"] == (
+        f"{year + 30}-12-31"
+    )
+    event = audit_events(ports, action="file_plan.update")[-1]
+    assert event.details["case_files_reevaluated"] == 1
+
+
+def test_due_list_follows_the_date(town) -> None:  # noqa: ANN001
+    closed, _ = closed_file(town)
+    retain = dt.date.fromisoformat(closed["retain_until"])
+    before = town.rita.get("/retention/due", query_string={"as_of": retain.isoformat()})
+    assert before.get_json()["items"] == []
+    after = town.rita.get(
+        "/retention/due", query_string={"as_of": (retain + dt.timedelta(days=1)).isoformat()}
+    )
+    [item] = after.get_json()["items"]
+    assert item["reference"] == closed["reference"]
+    assert item["held"] is False and item["proposed"] is False
+    assert_problem(town.ben.get("/retention/due"), 403)
+
+
+def test_legal_holds_are_placed_listed_released_and_audited(town, ports) -> None:  # noqa: ANN001
+    closed, _ = closed_file(town)
+    body = {"case_file": closed["id"], "reason": "Klageverfahren VG Musterstadt 3 K 12/26"}
+    assert_problem(town.ben.post("/legal-holds", body), 403)
+    placed = town.rita.post("/legal-holds", body)
+    assert placed.status_code == 201
+    hold = placed.get_json()
+    assert hold["active"] is True and hold["placed_by"] == "rita"
+    listed = town.rita.get("/legal-holds", query_string={"active": "true"}).get_json()["items"]
+    assert [h["id"] for h in listed] == [hold["id"]]
+    assert_problem(town.rita.post(f"/legal-holds/{hold['id']}/release", {}), 422)
+    released = town.rita.post(f"/legal-holds/{hold['id']}/release", {"reason": "Verfahren beendet"})
+    assert released.get_json()["active"] is False
+    assert_problem(town.rita.post(f"/legal-holds/{hold['id']}/release", {"reason": "x"}), 409)
+    actions = [e.action for e in audit_events(ports, object_type="legal_hold")]
+    assert actions == ["legal_hold.place", "legal_hold.release"]
+
+
+def test_the_run_proposes_due_unheld_files_once(town, system) -> None:  # noqa: ANN001
+    due, _ = closed_file(town)
+    held, _ = closed_file(town, title="Wohngeld Familie Winter")
+    not_due = town.case_file(title="Noch offen")
+    town.rita.post("/legal-holds", {"case_file": held["id"], "reason": "Prüfung"})
+    as_of = dt.date.fromisoformat(due["retain_until"]) + dt.timedelta(days=1)
+    dry = retention.run_retention(system, as_of=as_of, dry_run=True)
+    assert (dry.proposed, dry.held, dry.proposals) == (1, 1, [])
+    first = run_as_system(system, as_of)
+    assert (first.proposed, first.held, len(first.proposals)) == (1, 1, 1)
+    again = run_as_system(system, as_of)
+    assert (again.proposed, again.proposals) == (0, [])
+    [proposal] = town.rita.get("/disposition/proposals").get_json()["items"]
+    assert [item["reference"] for item in proposal["items"]] == [due["reference"]]
+    assert proposal["created_by"] == "system:retention-run"
+    assert proposal["approvals"] == [] and proposal["approvals_needed"] == 2
+    assert not_due["reference"] not in json.dumps(proposal)
+
+
+def test_four_eyes_destroy_the_file_and_leave_a_tombstone_and_certificate(
+    town,
+    ports,
+    system,
+    rolf,  # noqa: ANN001
+) -> None:
+    closed, document = closed_file(town)
+    drain(ports)
+    assert search(town.ben, "Wohngeldantrag").get_json()["total"] == 1
+    stored = stored_version(ports, document["id"])
+    as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
+    [proposal_id] = run_as_system(system, as_of).proposals
+
+    first = town.rita.post(f"/disposition/proposals/{proposal_id}/approve")
+    assert first.status_code == 200
+    assert first.get_json()["status"] == "pending"
+    assert town.ben.get(f"/documents/{document['id']}/content").status_code == 200
+    twice = town.rita.post(f"/disposition/proposals/{proposal_id}/approve")
+    assert "second records manager" in assert_problem(twice, 403)["detail"]
+    assert_problem(town.ben.post(f"/disposition/proposals/{proposal_id}/approve"), 403)
+
+    done = rolf.post(f"/disposition/proposals/{proposal_id}/approve")
+    assert done.status_code == 200
+    body = done.get_json()
+    assert body["status"] == "completed"
+    assert [item["state"] for item in body["items"]] == ["destroyed"]
+
+    for path in (
+        f"/case-files/{closed['id']}",
+        f"/documents/{document['id']}",
+        f"/documents/{document['id']}/content",
+        f"/documents/{document['id']}/versions",
+    ):
+        problem = assert_problem(town.ben.get(path), 410, "gone")
+        assert proposal_id.hex[:8] in problem["detail"].replace("-", "")
+        assert "destroyed" in problem["detail"]
+    assert stored.object_key not in set(ports.blob_store.keys_older_than("v1", _tomorrow()))
+    drain(ports)
+    assert search(town.ben, "Wohngeldantrag").get_json()["total"] == 0
+
+    certificate = town.rita.get(f"/disposition/proposals/{proposal_id}/certificate").get_json()
+    signed = certificate["certificate"].encode()
+    assert verify_signature(
+        certificate["public_key"], signed, base64.b64decode(certificate["signature"])
+    )
+    content = json.loads(signed)
+    assert [a["username"] for a in content["approvers"]] == ["rita", "rolf"]
+    assert content["case_files"][0]["reference"] == closed["reference"]
+    assert content["case_files"][0]["destroyed"][0]["sha256"] == stored.sha256
+    assert town.audrey.get("/audit/verify").get_json()["ok"] is True
+    actions = {e.action for e in audit_events(ports)}
+    assert {"case_file.dispose", "disposition.certificate"} <= actions
+
+
+def _tomorrow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+
+
+def test_a_proposal_by_a_person_needs_one_more_approval(town, ports, rolf) -> None:  # noqa: ANN001
+    closed, document = closed_file(town)
+    as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
+    ran = town.rita.post("/retention/run", {"as_of": as_of.isoformat()}).get_json()
+    [proposal_id] = ran["proposals"]
+    proposal = town.rita.get(f"/disposition/proposals/{proposal_id}").get_json()
+    assert [a["by"] for a in proposal["approvals"]] == ["rita"]
+    assert_problem(town.rita.post(f"/disposition/proposals/{proposal_id}/approve"), 403)
+    assert rolf.post(f"/disposition/proposals/{proposal_id}/approve").get_json()["status"] == (
+        "completed"
+    )
+    assert_problem(town.ben.get(f"/documents/{document['id']}"), 410)
+
+
+def test_a_hold_placed_after_the_proposal_keeps_the_file(town, system, rolf) -> None:  # noqa: ANN001
+    closed, document = closed_file(town)
+    as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
+    [proposal_id] = run_as_system(system, as_of).proposals
+    town.rita.post("/legal-holds", {"case_file": closed["id"], "reason": "Akteneinsicht"})
+    town.rita.post(f"/disposition/proposals/{proposal_id}/approve")
+    body = rolf.post(f"/disposition/proposals/{proposal_id}/approve").get_json()
+    [item] = body["items"]
+    assert item["state"] == "skipped"
+    assert "legal hold" in item["note"]
+    assert town.ben.get(f"/documents/{document['id']}/content").status_code == 200
+
+
+def test_a_rejected_proposal_keeps_the_files_and_is_not_repeated(town, system) -> None:  # noqa: ANN001
+    closed, document = closed_file(town)
+    as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
+    [proposal_id] = run_as_system(system, as_of).proposals
+    assert_problem(town.rita.post(f"/disposition/proposals/{proposal_id}/reject", {}), 422)
+    rejected = town.rita.post(
+        f"/disposition/proposals/{proposal_id}/reject", {"reason": "Archiv prüft noch"}
+    ).get_json()
+    assert rejected["status"] == "rejected"
+    assert rejected["items"][0]["note"] == "proposal rejected: Archiv prüft noch"
+    assert_problem(town.rita.post(f"/disposition/proposals/{proposal_id}/approve"), 409)
+    assert run_as_system(system, as_of).proposed == 0
+    assert town.ben.get(f"/documents/{document['id']}/content").status_code == 200
+
+
+def test_a_file_in_a_proposal_cannot_be_reopened(town, system) -> None:  # noqa: ANN001
+    closed, _ = closed_file(town)
+    as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
+    run_as_system(system, as_of)
+    problem = assert_problem(town.ben.post(f"/case-files/{closed['id']}/reopen"), 409)
+    assert "disposition proposal" in problem["detail"]
+
+
+def test_bad_input_changes_nothing(town) -> None:  # noqa: ANN001
+    assert_problem(town.rita.get("/retention/due", query_string={"as_of": "gestern"}), 422)
+    assert_problem(town.rita.post("/legal-holds", {"case_file": "x", "reason": "r"}), 422)
+    unknown = {"case_file": "00000000-0000-0000-0000-000000000000", "reason": "r"}
+    assert_problem(town.rita.post("/legal-holds", unknown), 422)
+    assert_problem(town.rita.patch("/file-plan/50.30", {"disposition": "verbrennen"}), 422)
+    assert_problem(town.rita.patch("/file-plan/50.30", {"retention_years": -1}), 422)
+    assert_problem(town.rita.post("/disposition/proposals/not-a-uuid/approve"), 404)
+    assert_problem(
+        town.rita.post("/disposition/proposals/00000000-0000-0000-0000-000000000000/approve"),
+        404,
+    )
