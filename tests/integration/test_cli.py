@@ -414,3 +414,33 @@ def test_worker_indexes_uploads_and_reindex_swaps_the_index(instance_env):
         worker.wait(timeout=30)
         app.extensions["eakte"].session_factory.kw["bind"].dispose()
     assert worker.returncode == 0
+
+
+def test_retention_run_from_cron_proposes_once(instance_env):
+    from eakte import create_app
+    from eakte.config import Settings
+
+    logins = eakte(instance_env, "demo").stdout
+    token = next(line.split()[-1] for line in logins.splitlines() if "b.yilmaz" in line)
+    app = create_app(Settings.from_env(instance_env))
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    files = client.get("/api/v1/case-files", headers=auth).get_json()["items"]
+    wohngeld = next(f for f in files if f["file_plan"] == "50.30")
+    closed = client.post(f"/api/v1/case-files/{wohngeld['id']}/close", headers=auth).get_json()
+    app.extensions["eakte"].session_factory.kw["bind"].dispose()
+    as_of = (dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)).isoformat()
+
+    dry = eakte(instance_env, "retention", "run", "--as-of", as_of, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout == ""
+    assert "would propose 1 case file(s)" in dry.stderr
+    first = eakte(instance_env, "retention", "run", "--as-of", as_of)
+    assert first.returncode == 0, first.stderr
+    assert len(first.stdout.split()) == 1  # the proposal's id
+    assert "proposed 1 case file(s) in 1 proposal(s)" in first.stderr
+    again = eakte(instance_env, "retention", "run", "--as-of", as_of)
+    assert again.returncode == 0 and again.stdout == ""
+    assert "proposed 0 case file(s)" in again.stderr
+    bad = eakte(instance_env, "retention", "run", "--as-of", "31.12.2030")
+    assert bad.returncode == 2 and "YYYY-MM-DD" not in bad.stdout
