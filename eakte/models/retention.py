@@ -8,11 +8,13 @@ import uuid
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
     String,
     Text,
+    exists,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -154,3 +156,8 @@ class Tombstone(Base):
     approvers: Mapped[list] = mapped_column(JSON)
     # Per version destroyed: document id, number, SHA-256 of the plaintext.
     destroyed: Mapped[list] = mapped_column(JSON)
+
+
+def is_held(case_file_id: object) -> ColumnElement[bool]:
+    """SQL: the case file has a legal hold that is not released."""
+    return exists().where(LegalHold.case_file_id == case_file_id, LegalHold.released_at.is_(None))

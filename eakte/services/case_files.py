@@ -17,7 +17,7 @@ from eakte.models.permissions import Access
 from eakte.models.references import format_reference
 from eakte.models.vocabulary import CaseFileStatus, GrantPermission, ItemState
 from eakte.retention.policy import retain_until
-from eakte.services import access, audit, outbox
+from eakte.services import access, audit, object_lock, outbox
 from eakte.services.context import Context
 from eakte.services.departments import department_by_code
 from eakte.services.file_plan import node_by_code
@@ -154,6 +154,7 @@ def close_case_file(ctx: Context, case_file_id: uuid.UUID) -> CaseFile:
         ctx, action, case_file, retain_until=case_file.retain_until.isoformat()
     )
     ctx.commit()
+    object_lock.mirror(ctx, case_file.id)
     return case_file
 
 

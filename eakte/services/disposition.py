@@ -33,6 +33,7 @@ from eakte.models import (
     ProposalApproval,
     Tombstone,
 )
+from eakte.models.retention import is_held
 from eakte.models.vocabulary import (
     CaseFileStatus,
     Disposition,
@@ -43,7 +44,6 @@ from eakte.models.vocabulary import (
 from eakte.services import access, audit, outbox
 from eakte.services.context import Context, Ports
 from eakte.services.keys import shred
-from eakte.services.legal_holds import is_held
 from eakte.services.pagination import Page, paginate
 
 log = logging.getLogger(__name__)

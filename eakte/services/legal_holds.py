@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from eakte.errors import ConflictError, InvalidInputError, NotFoundError
 from eakte.models import CaseFile, LegalHold
 from eakte.models.vocabulary import CaseFileStatus, GlobalRole
-from eakte.services import access, audit
+from eakte.services import access, audit, object_lock
 from eakte.services.context import Context
 from eakte.services.pagination import Page, paginate
-
-
-def is_held(case_file_id: object) -> object:
-    """SQL: the case file has a hold that is not released."""
-    return exists().where(LegalHold.case_file_id == case_file_id, LegalHold.released_at.is_(None))
 
 
 def place_hold(ctx: Context, case_file_id: uuid.UUID, reason: str) -> LegalHold:
@@ -36,6 +31,7 @@ def place_hold(ctx: Context, case_file_id: uuid.UUID, reason: str) -> LegalHold:
     ctx.session.flush()
     audit.record_in_case_file(ctx, action, case_file, object_type="legal_hold", object_id=hold.id)
     ctx.commit()
+    object_lock.mirror(ctx, case_file.id)
     return hold
 
 
@@ -54,6 +50,7 @@ def release_hold(ctx: Context, hold_id: uuid.UUID, reason: str) -> LegalHold:
         ctx, action, hold.case_file, object_type="legal_hold", object_id=hold.id
     )
     ctx.commit()
+    object_lock.mirror(ctx, hold.case_file_id)
     return hold
 
 

@@ -24,11 +24,11 @@ from eakte.models import (
     FilePlanNode,
     ProposalApproval,
 )
+from eakte.models.retention import is_held
 from eakte.models.vocabulary import CaseFileStatus, GlobalRole, ItemState, ProposalStatus
 from eakte.retention.policy import retain_until
 from eakte.services import access, audit
 from eakte.services.context import Context
-from eakte.services.legal_holds import is_held
 from eakte.services.pagination import Page, paginate
 
 RUN_LOCK = 0x65616B7466  # the PostgreSQL advisory lock of the retention run

@@ -27,6 +27,11 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None:
         """Remove the object (and, where the store keeps them, its older versions)."""
 
+    def protect(self, key: str, *, retain_until: dt.date | None, legal_hold: bool) -> None:
+        """WORM where the store has it (S3 Object Lock), a no-op elsewhere: lock the object
+        until the end of `retain_until` (a lock is only ever extended) and set or clear its
+        legal hold, so that the store itself refuses an early deletion."""
+
     def keys_older_than(self, prefix: str, cutoff: dt.datetime) -> Iterator[str]:
         """Keys under `prefix` last written before `cutoff` (for the orphan sweeper)."""
 

@@ -89,6 +89,9 @@ class FileSystemBlobStore:
         except OSError as exc:
             raise _storage_error(exc) from exc
 
+    def protect(self, key: str, *, retain_until: dt.date | None, legal_hold: bool) -> None:
+        """A folder has no WORM: the database's retention rules are the only guard here."""
+
     def keys_older_than(self, prefix: str, cutoff: dt.datetime) -> Iterator[str]:
         base = self.root / prefix
         if not base.is_dir():

@@ -82,9 +82,8 @@ class S3BlobStore:
         self._ensure_bucket()
         retention = None
         if retain_until is not None and self.object_lock != "off":
-            mode = COMPLIANCE if self.object_lock == "compliance" else GOVERNANCE
             until = dt.datetime.combine(retain_until, dt.time(), tzinfo=dt.UTC)
-            retention = Retention(mode, until)
+            retention = Retention(self._mode, until)
         with _translated(key):
             if length <= self.part_size:
                 data = b"".join(chunks)
@@ -143,6 +142,31 @@ class S3BlobStore:
                     if error.code not in ("AccessDenied", "InvalidRequest", "ObjectLocked"):
                         raise
                     log.info("object %s version %s is locked; kept", key, version_id)
+
+    def protect(self, key: str, *, retain_until: dt.date | None, legal_hold: bool) -> None:
+        if self.object_lock == "off":
+            return
+        self._ensure_bucket()
+        with _translated(key):
+            if retain_until is not None:
+                until = dt.datetime.combine(
+                    retain_until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC
+                )
+                current = self.client.get_object_retention(self.bucket, key)
+                if (
+                    current is None
+                    or current.retain_until_date is None
+                    or (current.retain_until_date < until)
+                ):
+                    self.client.set_object_retention(self.bucket, key, Retention(self._mode, until))
+            if legal_hold:
+                self.client.enable_object_legal_hold(self.bucket, key)
+            else:
+                self.client.disable_object_legal_hold(self.bucket, key)
+
+    @property
+    def _mode(self) -> str:
+        return COMPLIANCE if self.object_lock == "compliance" else GOVERNANCE
 
     def keys_older_than(self, prefix: str, cutoff: dt.datetime) -> Iterator[str]:
         self._ensure_bucket()

@@ -97,6 +97,26 @@ class TestObjectLock:
         store.delete(key)  # S3 refuses to remove a locked version: it stays
         assert town.anna.get(f"/documents/{document['id']}/content").data == data
 
+    def test_closing_and_holds_are_mirrored_onto_the_objects(self, town, ports, s3_server):
+        case_file = town.case_file()
+        _upload(town.anna, case_file["id"], os.urandom(1000))
+        with ports.session_factory() as session:
+            from eakte.models import DocumentVersion
+
+            key = session.query(DocumentVersion).one().object_key
+        client, bucket = s3_server.client(), ports.blob_store.bucket
+        closed = town.anna.post(f"/case-files/{case_file['id']}/close").get_json()
+        retain_until = dt.date.fromisoformat(closed["retain_until"])
+        locked = client.get_object_retention(bucket, key).retain_until_date
+        assert locked.date() > retain_until  # to the end of the last day kept
+        assert not client.is_object_legal_hold_enabled(bucket, key)
+        hold = town.rita.post(
+            "/legal-holds", {"case_file": case_file["id"], "reason": "Klage"}
+        ).get_json()
+        assert client.is_object_legal_hold_enabled(bucket, key)
+        town.rita.post(f"/legal-holds/{hold['id']}/release", {"reason": "erledigt"})
+        assert not client.is_object_legal_hold_enabled(bucket, key)
+
 
 def test_a_client_that_disconnects_mid_upload_leaves_no_row_and_no_object(town, ports):
     case_file = town.case_file()

@@ -1,0 +1,46 @@
+"""Retention and legal holds mirrored onto the stored objects (S3 Object Lock), as a second line.
+
+The database decides; where the bucket has Object Lock, the store then refuses
+to delete a version early too. Runs after the deciding transaction has
+committed: a store that is down costs the mirror (logged), never the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select
+
+from eakte.errors import EakteError
+from eakte.models import CaseFile, Document, DocumentVersion
+from eakte.models.retention import is_held
+from eakte.services.context import Context
+
+log = logging.getLogger(__name__)
+
+
+def mirror(ctx: Context, case_file_id: uuid.UUID) -> None:
+    """Lock every version of the case file until its retention date; hold it while held."""
+    if ctx.ports.settings.s3_object_lock == "off":
+        return
+    with ctx.ports.session_factory() as session:
+        case_file = session.get(CaseFile, case_file_id)
+        if case_file is None:
+            return
+        held = bool(session.scalar(select(is_held(case_file.id))))
+        keys = list(
+            session.scalars(
+                select(DocumentVersion.object_key)
+                .join(Document, DocumentVersion.document_id == Document.id)
+                .where(
+                    Document.case_file_id == case_file.id, DocumentVersion.wrapped_key.is_not(None)
+                )
+            )
+        )
+        retain_until = case_file.retain_until
+    for key in keys:
+        try:
+            ctx.ports.blob_store.protect(key, retain_until=retain_until, legal_hold=held)
+        except EakteError as error:
+            log.warning("object lock not mirrored onto %s (%s)", key, type(error).__name__)
