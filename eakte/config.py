@@ -51,6 +51,8 @@ class Settings:
     extract_max_bytes: int = 100 * 1024**2
     extract_max_chars: int = 2_000_000
     extract_timeout_seconds: int = 120
+    archive_sender: str = "Gemeindeverwaltung"
+    archive_receiver: str = "Zuständiges Archiv"
 
     @property
     def search_hosts(self) -> list[str]:
@@ -126,6 +128,8 @@ class Settings:
             extract_timeout_seconds=env.integer(
                 "EAKTE_EXTRACT_TIMEOUT_SECONDS", 120, minimum=1, maximum=86400
             ),
+            archive_sender=env.text("EAKTE_ARCHIVE_SENDER", "Gemeindeverwaltung"),
+            archive_receiver=env.text("EAKTE_ARCHIVE_RECEIVER", "Zuständiges Archiv"),
         )
         settings.validate()
         return settings

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from eakte.api.idempotency import idempotent
 from eakte.api.requests import context
+from eakte.api.retention import zip_download
 from eakte.api.schemas.common import page_of
 from eakte.api.schemas.records import (
     CaseFileCreateSchema,
@@ -21,9 +22,10 @@ from eakte.api.schemas.records import (
     ProcessCreateSchema,
     ProcessSchema,
 )
+from eakte.api.schemas.retention import ExportQuery
 from eakte.errors import InvalidInputError
 from eakte.models.vocabulary import CaseFileStatus, GrantPermission
-from eakte.services import case_files, grants, processes
+from eakte.services import archive_export, case_files, grants, processes
 
 blp = Blueprint("case_files", __name__, url_prefix="/api/v1/case-files", description="Akten")
 
@@ -104,6 +106,14 @@ class ReopenCaseFile(MethodView):
         """Reopen a closed case file; its retention date is cleared (clerk+)."""
         case_file = case_files.reopen_case_file(context(), case_file_id)
         return case_file, _etag(case_file)
+
+
+@blp.route("/<uuid:case_file_id>/export")
+@blp.arguments(ExportQuery, location="query")
+@blp.response(200, content_type="application/zip")
+def export_case_file(query: dict, case_file_id: uuid.UUID) -> object:
+    """The case file as an xdomea 0503 package for the archive (records manager), streamed."""
+    return zip_download(*archive_export.export_case_file(context(), case_file_id))
 
 
 @blp.route("/<uuid:case_file_id>/processes")

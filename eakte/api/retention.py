@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
-from flask import url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from eakte.api.requests import context
 from eakte.api.schemas.common import page_of
 from eakte.api.schemas.retention import (
+    ArchiveConfirmationSchema,
     CertificateSchema,
     DueFileSchema,
     DueQuery,
@@ -108,6 +110,27 @@ def approve(proposal_id: uuid.UUID) -> object:
 def reject(body: dict, proposal_id: uuid.UUID) -> object:
     """Reject with a reason: the files stay and are not proposed again for the same date."""
     return disposition.reject(context(), proposal_id, body["reason"])
+
+
+@blp.route("/disposition/proposals/<uuid:proposal_id>/archive-confirmation", methods=["POST"])
+@blp.arguments(ArchiveConfirmationSchema)
+@blp.response(200, ProposalSchema)
+def confirm_archive(body: dict, proposal_id: uuid.UUID) -> object:
+    """The archive's import confirmation (xdomea 0506): what it took over is destroyed here."""
+    return disposition.confirm_archive(context(), proposal_id, not_imported=body["not_imported"])
+
+
+@blp.route("/disposition/proposals/<uuid:proposal_id>/export")
+@blp.response(200, content_type="application/zip")
+def export_package(proposal_id: uuid.UUID) -> Response:
+    """The xdomea 0503 package of an archive proposal, as stored for the archive."""
+    return zip_download(*disposition.export_package(context(), proposal_id))
+
+
+def zip_download(filename: str, chunks: Iterator[bytes]) -> Response:
+    response = Response(chunks, mimetype="application/zip", direct_passthrough=True)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @blp.route("/disposition/proposals/<uuid:proposal_id>/certificate")

@@ -7,11 +7,14 @@ import uuid
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     ColumnElement,
     Date,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     String,
     Text,
     exists,
@@ -81,7 +84,14 @@ class DispositionProposal(Base):
     # The signed destruction / handover certificate (JSON text and its signature).
     certificate: Mapped[str | None] = mapped_column(Text)
     certificate_signature: Mapped[str | None] = mapped_column(Text)
+    # The xdomea 0503 package for the archive, stored encrypted like a document version
+    # (bound to the proposal's id) until the archive confirms the import.
     export_object_key: Mapped[str | None] = mapped_column(String(64))
+    export_size: Mapped[int | None] = mapped_column(BigInteger)
+    export_sha256: Mapped[str | None] = mapped_column(String(64))
+    export_segment_size: Mapped[int | None] = mapped_column(Integer)
+    export_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary(128))
+    export_kek_id: Mapped[str | None] = mapped_column(String(64))
 
     file_plan_node: Mapped[FilePlanNode] = relationship(lazy="joined")
     created_by: Mapped[Principal | None] = relationship(foreign_keys=[created_by_id])

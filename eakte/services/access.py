@@ -134,16 +134,21 @@ def require_case_file(
             object_id=case_file_id,
             department=case_file.department.code,
         )
+    refuse_if_disposed(ctx, case_file, action)
+    return case_file
+
+
+def refuse_if_disposed(ctx: Context, case_file: CaseFile, action: str) -> None:
+    """A disposed case file answers 410 to everything, naming its disposition."""
     if case_file.status == CaseFileStatus.DISPOSED:
         raise audit.deny(
             ctx,
             action,
             _gone(ctx, case_file),
             object_type="case_file",
-            object_id=case_file_id,
+            object_id=case_file.id,
             department=case_file.department.code,
         )
-    return case_file
 
 
 def _gone(ctx: Context, case_file: CaseFile) -> GoneError:

@@ -17,11 +17,20 @@ import base64
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterator
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from eakte.audit.canonical import canonical_json
-from eakte.errors import AccessDeniedError, ConflictError, EakteError, NotFoundError
+from eakte.db import read_only
+from eakte.errors import (
+    AccessDeniedError,
+    ConflictError,
+    EakteError,
+    InvalidInputError,
+    NotFoundError,
+)
 from eakte.models import (
     CaseFile,
     DispositionItem,
@@ -41,7 +50,8 @@ from eakte.models.vocabulary import (
     ItemState,
     ProposalStatus,
 )
-from eakte.services import access, audit, outbox
+from eakte.retention import xdomea
+from eakte.services import access, archive_export, audit, outbox
 from eakte.services.context import Context, Ports
 from eakte.services.keys import shred
 from eakte.services.pagination import Page, paginate
@@ -198,21 +208,145 @@ def resume_executions(ports: Ports) -> bool:
 
 
 def execute(ports: Ports, proposal_id: uuid.UUID) -> None:
-    """Dispose of every still-proposed file, one transaction each, then issue the certificate."""
+    """Carry out an `executing` proposal as far as it can go now.
+
+    destroy: dispose of every still-proposed file, one transaction each, then
+    sign the certificate. archive: first hand the files over (the xdomea
+    package is stored and the proposal waits for the archive); once the archive
+    has confirmed, dispose of the files it took over, as for destroy.
+    """
     with ports.session_factory() as session:
         ctx = Context(ports=ports, session=session, system=SYSTEM)
         proposal = session.get(DispositionProposal, proposal_id)
         if proposal is None or proposal.status != ProposalStatus.EXECUTING:
             return
-        if proposal.disposition != Disposition.DESTROY:
-            raise ConflictError("archive proposals are handed over through the xdomea export")
-        item_keys = [
-            item.case_file_id for item in proposal.items if item.state == ItemState.PROPOSED
-        ]
+        if proposal.disposition == Disposition.ARCHIVE and proposal.export_object_key is None:
+            session.rollback()
+            _hand_over(ctx, proposal_id)
+            return
+        due = (ItemState.PROPOSED, ItemState.EXPORTED)
+        item_keys = [item.case_file_id for item in proposal.items if item.state in due]
         session.rollback()
         for case_file_id in item_keys:
             _dispose_of(ctx, proposal_id, case_file_id)
         _complete(ctx, proposal_id)
+
+
+def _hand_over(ctx: Context, proposal_id: uuid.UUID) -> None:
+    """Build and store the xdomea 0503 package; the proposal then waits for the archive.
+
+    No transaction is open while the package streams: the files are read first,
+    the outcome written in a short transaction afterwards.
+    """
+    ports = ctx.ports
+    with ports.session_factory() as reading:
+        read_only(reading)
+        proposal = reading.get(DispositionProposal, proposal_id)
+        items = [item for item in proposal.items if item.state == ItemState.PROPOSED]
+        held = {
+            item.case_file_id
+            for item in items
+            if reading.scalar(select(is_held(item.case_file_id)))
+        }
+        files = [item.case_file for item in items if item.case_file_id not in held]
+        message = archive_export.message_for(ports, reading, files, proposal_id) if files else None
+    package = (
+        archive_export.store_package(ports, proposal_id, xdomea.stream_archive(message))
+        if message is not None
+        else None
+    )
+    session = ctx.session
+    proposal = _locked(session, proposal_id)
+    if proposal is None or proposal.status != ProposalStatus.EXECUTING:
+        session.rollback()
+        return
+    for item in proposal.items:
+        if item.case_file_id in held and item.state == ItemState.PROPOSED:
+            item.state = ItemState.SKIPPED.value
+            item.note = HELD_NOTE
+        elif item.state == ItemState.PROPOSED:
+            item.state = ItemState.EXPORTED.value
+    if package is not None:
+        package.record_on(proposal)
+        proposal.status = ProposalStatus.AWAITING_ARCHIVE.value
+    audit.record(
+        ctx,
+        "disposition.export",
+        object_type="disposition_proposal",
+        object_id=proposal.id,
+        details={
+            "format": "xdomea-0503",
+            "references": [case_file.reference for case_file in files],
+            "size": package.export_size if package else 0,
+            "sha256": package.export_sha256 if package else None,
+        },
+    )
+    session.commit()
+    if package is None:  # every file got a hold: nothing to hand over
+        _complete(ctx, proposal_id)
+
+
+HELD_NOTE = "a legal hold was placed after the proposal; the file is kept"
+
+
+def _held(session: Session, case_file_id: uuid.UUID) -> bool:
+    return bool(session.scalar(select(is_held(case_file_id))))
+
+
+def _locked(session: Session, proposal_id: uuid.UUID) -> DispositionProposal | None:
+    return session.scalar(
+        select(DispositionProposal)
+        .where(DispositionProposal.id == proposal_id)
+        .with_for_update(of=DispositionProposal)
+    )
+
+
+def confirm_archive(
+    ctx: Context, proposal_id: uuid.UUID, *, not_imported: list[str]
+) -> DispositionProposal:
+    """The archive's import confirmation (as xdomea 0506 reports it): what it took over is
+    destroyed here; what it did not stays, with a note."""
+    action = "disposition.confirm_archive"
+    _require_manager(ctx, action, proposal_id)
+    proposal = _load(ctx, proposal_id, action, lock=True)
+    if proposal.status != ProposalStatus.AWAITING_ARCHIVE:
+        raise ConflictError(
+            f"the proposal is {proposal.status}; only one awaiting the archive can be confirmed"
+        )
+    exported = {item.reference: item for item in proposal.items if item.state == ItemState.EXPORTED}
+    unknown = sorted(set(not_imported) - set(exported))
+    if unknown:
+        raise InvalidInputError(
+            f"not in this handover: {', '.join(unknown)}",
+            errors={"not_imported": [f"not in this handover: {ref}" for ref in unknown]},
+        )
+    for reference in not_imported:
+        exported[reference].state = ItemState.SKIPPED.value
+        exported[reference].note = "the archive did not take it over; kept here"
+    proposal.status = ProposalStatus.EXECUTING.value
+    audit.record(
+        ctx,
+        action,
+        object_type="disposition_proposal",
+        object_id=proposal.id,
+        details={"not_imported": sorted(not_imported)},
+    )
+    ctx.commit()
+    _execute_now(ctx.ports, proposal.id)
+    ctx.session.expire_all()
+    return _load(ctx, proposal_id, action)
+
+
+def export_package(ctx: Context, proposal_id: uuid.UUID) -> tuple[str, Iterator[bytes]]:
+    """The stored xdomea package of an archive proposal, for the records manager to send."""
+    action = "disposition.export.read"
+    _require_manager(ctx, action, proposal_id)
+    proposal = _load(ctx, proposal_id, action)
+    if proposal.export_object_key is None or proposal.export_wrapped_key is None:
+        raise NotFoundError("this proposal has no xdomea package (not handed over, or done)")
+    audit.record(ctx, action, object_type="disposition_proposal", object_id=proposal.id)
+    ctx.commit()
+    return xdomea.archive_name(proposal.id), archive_export.read_package(ctx.ports, proposal)
 
 
 def _dispose_of(ctx: Context, proposal_id: uuid.UUID, case_file_id: uuid.UUID) -> None:
@@ -221,12 +355,20 @@ def _dispose_of(ctx: Context, proposal_id: uuid.UUID, case_file_id: uuid.UUID) -
     case_file = session.scalar(
         select(CaseFile).where(CaseFile.id == case_file_id).with_for_update(of=CaseFile)
     )
-    if item is None or case_file is None or item.state != ItemState.PROPOSED:
+    if (
+        item is None
+        or case_file is None
+        or item.state
+        not in (
+            ItemState.PROPOSED,
+            ItemState.EXPORTED,
+        )
+    ):
         session.rollback()
         return
-    if session.scalar(select(is_held(case_file.id))):
+    if _held(session, case_file.id):
         item.state = ItemState.SKIPPED.value
-        item.note = "a legal hold was placed after the proposal; the file is kept"
+        item.note = HELD_NOTE
         audit.record_in_case_file(
             ctx, "case_file.dispose", case_file, outcome_note="skipped: legal hold"
         )
@@ -303,15 +445,15 @@ def _delete_object(ports: Ports, key: str) -> None:
 def _complete(ctx: Context, proposal_id: uuid.UUID) -> None:
     """Sign the destruction certificate, file it in the audit trail, close the proposal."""
     session = ctx.session
-    proposal = session.scalar(
-        select(DispositionProposal)
-        .where(DispositionProposal.id == proposal_id)
-        .with_for_update(of=DispositionProposal)
-    )
+    proposal = _locked(session, proposal_id)
     if proposal is None or proposal.status != ProposalStatus.EXECUTING:
         session.rollback()
         return
     now = ctx.now()
+    package = proposal.export_object_key
+    if package is not None:  # the archive has it now: our copy of the package goes too
+        proposal.export_wrapped_key = None
+        proposal.export_kek_id = None
     tombstones = {
         tombstone.case_file_id: tombstone
         for tombstone in session.scalars(
@@ -320,7 +462,10 @@ def _complete(ctx: Context, proposal_id: uuid.UUID) -> None:
     }
     body = canonical_json(
         {
-            "type": "eakte.destruction-certificate",
+            "type": "eakte.handover-certificate"
+            if proposal.disposition == Disposition.ARCHIVE
+            else "eakte.destruction-certificate",
+            "package_sha256": proposal.export_sha256,
             "proposal": str(proposal.id),
             "disposition": proposal.disposition,
             "file_plan": proposal.file_plan_node.code,
@@ -363,6 +508,8 @@ def _complete(ctx: Context, proposal_id: uuid.UUID) -> None:
         },
     )
     session.commit()
+    if package is not None:
+        _delete_object(ctx.ports, package)
 
 
 # -- what is left ----------------------------------------------------------------

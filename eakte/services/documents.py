@@ -13,9 +13,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from sqlalchemy import select
 
@@ -281,20 +281,12 @@ def _store(ports: Ports, upload: Upload, retention_years: int, *, today: dt.date
 
     version_id = uuid.uuid4()
     object_key = f"v1/{uuid.uuid4()}"
-    kek_id, kek = ports.keyring.active()
-    dek = encryption.new_data_key()
-    segment_size = encryption.DEFAULT_SEGMENT_SIZE
     retain_until = (
         dt.date(today.year + retention_years, today.month, min(today.day, 28))
         if ports.settings.s3_object_lock != "off"
         else None
     )
-    ports.blob_store.put(
-        object_key,
-        encryption.encrypt(dek, version_id, plaintext(), segment_size),
-        length=encryption.ciphertext_size(size, segment_size),
-        retain_until=retain_until,
-    )
+    sealed = seal(ports, object_key, version_id, plaintext(), size, retain_until=retain_until)
     if counted != size:  # the spooled upload changed under us: do not record it
         _discard(ports, object_key)
         raise InvalidInputError("the upload was cut short; send it again")
@@ -305,10 +297,39 @@ def _store(ports: Ports, upload: Upload, retention_years: int, *, today: dt.date
         sha256=digest.hexdigest(),
         media_type=media_type,
         filename=safe_filename(upload.filename),
-        wrapped_key=encryption.wrap_data_key(kek, dek, version_id),
-        kek_id=kek_id,
-        segment_size=segment_size,
+        wrapped_key=sealed.wrapped_key,
+        kek_id=sealed.kek_id,
+        segment_size=sealed.segment_size,
     )
+
+
+@dataclass(frozen=True)
+class SealedKey:
+    wrapped_key: bytes
+    kek_id: str
+    segment_size: int
+
+
+def seal(
+    ports: Ports,
+    object_key: str,
+    identity: uuid.UUID,
+    plaintext: Iterable[bytes],
+    size: int,
+    *,
+    retain_until: dt.date | None = None,
+) -> SealedKey:
+    """Encrypt `size` bytes under a fresh data key bound to `identity` and store them."""
+    kek_id, kek = ports.keyring.active()
+    dek = encryption.new_data_key()
+    segment_size = encryption.DEFAULT_SEGMENT_SIZE
+    ports.blob_store.put(
+        object_key,
+        encryption.encrypt(dek, identity, plaintext, segment_size),
+        length=encryption.ciphertext_size(size, segment_size),
+        retain_until=retain_until,
+    )
+    return SealedKey(encryption.wrap_data_key(kek, dek, identity), kek_id, segment_size)
 
 
 def _size_of(stream: BinaryIO) -> int:
@@ -379,13 +400,25 @@ def open_content(
 
 def data_key(ports: Ports, version: DocumentVersion) -> bytes:
     """Unwrap the version's data key with the KEK that wrapped it."""
-    return encryption.unwrap_data_key(
-        ports.keyring.get(version.kek_id or ""), version.wrapped_key or b"", version.id
-    )
+    return unwrap(ports, version.kek_id, version.wrapped_key, version.id)
+
+
+def unwrap(ports: Ports, kek_id: str | None, wrapped: bytes | None, identity: uuid.UUID) -> bytes:
+    """A data key sealed by `seal`, unwrapped with the KEK that wrapped it."""
+    return encryption.unwrap_data_key(ports.keyring.get(kek_id or ""), wrapped or b"", identity)
+
+
+class Sealed(Protocol):
+    """An encrypted object: a document version, or an export package stored like one."""
+
+    id: uuid.UUID
+    object_key: str
+    size: int
+    segment_size: int
 
 
 def read_plaintext(
-    ports: Ports, version: DocumentVersion, dek: bytes, first: int, last: int
+    ports: Ports, version: Sealed, dek: bytes, first: int, last: int
 ) -> Iterator[bytes]:
     store = ports.blob_store
     header = b"".join(store.get(version.object_key, 0, encryption.HEADER_SIZE))

@@ -404,4 +404,3 @@ def reindex(ctx: Context, *, progress: Callable[[int, int], None] | None = None)
     audit.record(ctx, "search.reindex", object_type="search", details={"documents": done})
     ctx.commit()
     return done
-

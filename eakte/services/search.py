@@ -74,9 +74,7 @@ def search(
         },
     )
     ctx.commit()
-    return SearchPage(
-        result.total, hits, _cursor(offset + limit, fingerprint) if more else None
-    )
+    return SearchPage(result.total, hits, _cursor(offset + limit, fingerprint) if more else None)
 
 
 def _still_readable(ctx: Context, hits: list[SearchHit]) -> list[SearchHit]:

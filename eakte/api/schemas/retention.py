@@ -79,6 +79,21 @@ class LegalHoldSchema(ma.Schema):
     release_reason = fields.String(allow_none=True)
 
 
+class ArchiveConfirmationSchema(ma.Schema):
+    not_imported = fields.List(
+        fields.String(validate=lambda v: 0 < len(v) <= 64),
+        load_default=list,
+        metadata={"description": "References the archive did not take over (kept here)"},
+    )
+
+
+class ExportQuery(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    format = choice_field(["xdomea"], required=True)
+
+
 class ProposalQuery(ListQuery):
     status = choice_field(values(ProposalStatus))
 

@@ -1,0 +1,188 @@
+"""Handing case files to the archive: the xdomea 0503 package, built from the database.
+
+The package streams: documents are decrypted one version at a time while the
+zip is written. For an archive proposal it is spooled (to disk beyond a few
+MiB), sealed like a document version (bound to the proposal's id) and kept in
+the object store until the archive confirms the import.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eakte.errors import NotFoundError
+from eakte.models import CaseFile, DispositionProposal, Document, DocumentVersion, Process
+from eakte.models.vocabulary import GlobalRole
+from eakte.retention import xdomea
+from eakte.services import access, audit
+from eakte.services.context import Context, Ports
+from eakte.services.documents import data_key, read_plaintext, seal, unwrap
+
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+COPY_CHUNK = 1024 * 1024
+EXPORT_PREFIX = "exports"
+
+
+def message_for(
+    ports: Ports, session: Session, case_files: list[CaseFile], process_id: uuid.UUID
+) -> xdomea.ExportMessage:
+    settings = ports.settings
+    return xdomea.ExportMessage(
+        process_id=process_id,
+        created_at=ports.clock(),
+        sender=xdomea.Institution(settings.archive_sender),
+        receiver=xdomea.Institution(settings.archive_receiver),
+        case_files=[_case_file(ports, session, case_file) for case_file in case_files],
+    )
+
+
+def _case_file(ports: Ports, session: Session, case_file: CaseFile) -> xdomea.ExportCaseFile:
+    zone = ports.timezone
+    documents = list(
+        session.scalars(
+            select(Document)
+            .where(Document.case_file_id == case_file.id)
+            .order_by(Document.created_at)
+        )
+    )
+    processes = list(
+        session.scalars(
+            select(Process).where(Process.case_file_id == case_file.id).order_by(Process.created_at)
+        )
+    )
+    exported = {document.id: _document(ports, session, document) for document in documents}
+    node = case_file.file_plan_node
+    return xdomea.ExportCaseFile(
+        id=case_file.id,
+        reference=case_file.reference,
+        title=case_file.title,
+        file_plan_code=node.code,
+        file_plan_title=node.title,
+        opened_on=case_file.created_at.astimezone(zone).date(),
+        closed_on=case_file.closed_at.astimezone(zone).date() if case_file.closed_at else None,
+        retention_years=node.retention_years,
+        disposition=node.disposition,
+        processes=[
+            xdomea.ExportProcess(
+                id=process.id,
+                title=process.title,
+                created_at=process.created_at,
+                documents=[exported[d.id] for d in documents if d.process_id == process.id],
+            )
+            for process in processes
+        ],
+        documents=[exported[d.id] for d in documents if d.process_id is None],
+    )
+
+
+def _document(ports: Ports, session: Session, document: Document) -> xdomea.ExportDocument:
+    versions = session.scalars(
+        select(DocumentVersion)
+        .where(DocumentVersion.document_id == document.id, DocumentVersion.wrapped_key.is_not(None))
+        .order_by(DocumentVersion.number)
+    )
+    return xdomea.ExportDocument(
+        id=document.id,
+        title=document.title,
+        created_at=document.created_at,
+        versions=[
+            xdomea.ExportVersion(
+                number=version.number,
+                filename=version.filename,
+                media_type=version.media_type,
+                size=version.size,
+                sha256=version.sha256,
+                created_at=version.created_at,
+                open=functools.partial(_plaintext, ports, version),
+            )
+            for version in versions
+        ],
+    )
+
+
+def _plaintext(ports: Ports, version: DocumentVersion) -> Iterator[bytes]:
+    return read_plaintext(ports, version, data_key(ports, version), 0, max(version.size - 1, 0))
+
+
+def export_case_file(ctx: Context, case_file_id: uuid.UUID) -> tuple[str, Iterator[bytes]]:
+    """GET /case-files/{id}/export?format=xdomea: the package for one file, streamed."""
+    action = "case_file.export"
+    access.require_global_role(
+        ctx, GlobalRole.RECORDS_MANAGER, action, object_type="case_file", object_id=case_file_id
+    )
+    case_file = ctx.session.get(CaseFile, case_file_id)
+    if case_file is None:
+        raise NotFoundError(f"case file {case_file_id} not found")
+    access.refuse_if_disposed(ctx, case_file, action)
+    process_id = uuid.uuid4()
+    message = message_for(ctx.ports, ctx.session, [case_file], process_id)
+    audit.record_in_case_file(ctx, action, case_file, format="xdomea", process_id=str(process_id))
+    ctx.commit()
+    return xdomea.archive_name(process_id), xdomea.stream_archive(message)
+
+
+# -- the package of an archive proposal ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredExport:
+    """The sealed package as the proposal records it (the shape `read_plaintext` needs)."""
+
+    id: uuid.UUID
+    object_key: str
+    size: int
+    segment_size: int
+
+
+@dataclass(frozen=True)
+class Package:
+    """Where the sealed package lies and how to open it; recorded on the proposal."""
+
+    export_object_key: str
+    export_size: int
+    export_sha256: str
+    export_segment_size: int
+    export_wrapped_key: bytes
+    export_kek_id: str
+
+    def record_on(self, proposal: DispositionProposal) -> None:
+        for name, value in vars(self).items():
+            setattr(proposal, name, value)
+
+
+def store_package(ports: Ports, proposal_id: uuid.UUID, chunks: Iterable[bytes]) -> Package:
+    """Spool the zip (to disk beyond a few MiB), then seal it into the store."""
+    digest = hashlib.sha256()
+    size = 0
+    object_key = f"{EXPORT_PREFIX}/{proposal_id}"
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        for chunk in chunks:
+            spool.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+        spool.seek(0)
+        sealed = seal(
+            ports, object_key, proposal_id, iter(lambda: spool.read(COPY_CHUNK), b""), size
+        )
+    return Package(
+        object_key, size, digest.hexdigest(), sealed.segment_size, sealed.wrapped_key, sealed.kek_id
+    )
+
+
+def read_package(ports: Ports, proposal: DispositionProposal) -> Iterator[bytes]:
+    stored = StoredExport(
+        proposal.id,
+        proposal.export_object_key or "",
+        proposal.export_size or 0,
+        proposal.export_segment_size or 0,
+    )
+    dek = unwrap(ports, proposal.export_kek_id, proposal.export_wrapped_key, proposal.id)
+    return read_plaintext(ports, stored, dek, 0, max(stored.size - 1, 0))

@@ -1,0 +1,207 @@
+"""Handing case files to the archive: xdomea 0503 packages, the archive's confirmation, 410 after.
+
+The package's XML is checked for the structure xdomea 3.1.0 mandates here; its
+full schema validation is in tests/unit/test_xdomea.py (with the official XSDs
+when EAKTE_XDOMEA_XSD_DIR points at them).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from xml.etree import ElementTree
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from eakte.audit.signing import verify_signature
+from eakte.services import disposition, retention
+from tests.api.test_documents import add_version, post_multipart
+from tests.helpers import assert_problem
+
+NS = {"x": "urn:xoev-de:xdomea:schema:3.1.0"}
+
+
+@pytest.fixture
+def rolf(town):  # noqa: ANN001, ANN201
+    return town.person("rolf", roles=["records_manager"])
+
+
+def upload(who, case_file_id: str, text: str, filename: str, **form):  # noqa: ANN001, ANN201
+    fields = {"file": FileStorage(io.BytesIO(text.encode()), filename), **form}
+    response = post_multipart(who, f"/case-files/{case_file_id}/documents", fields)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def archive_file(town, title: str = "Gewerbeanmeldung Bäckerei Sommer & Söhne"):  # noqa: ANN001, ANN201
+    """A closed 32.10 file (10 years, then archive) with a process, loose documents, versions."""
+    case_file = town.case_file(title=title)
+    process = town.anna.post(
+        f"/case-files/{case_file['id']}/processes", {"title": "Anmeldung prüfen"}
+    ).get_json()
+    first = upload(town.anna, case_file["id"], "Gewerbeanmeldung", "anmeldung.txt")
+    in_process = upload(
+        town.anna, case_file["id"], "Prüfvermerk", "vermerk.txt", process=process["id"]
+    )
+    assert (
+        add_version(town.anna, first["id"], b"Gewerbeanmeldung, berichtigt").status_code
+        == 201
+    )
+    closed = town.anna.post(f"/case-files/{case_file['id']}/close").get_json()
+    return closed, [first, in_process]
+
+
+def approved_archive_proposal(town, system, rolf, files):  # noqa: ANN001, ANN201
+    as_of = max(dt.date.fromisoformat(f["retain_until"]) for f in files) + dt.timedelta(days=1)
+    [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
+    town.rita.post(f"/disposition/proposals/{proposal_id}/approve")
+    answer = rolf.post(f"/disposition/proposals/{proposal_id}/approve")
+    assert answer.status_code == 200
+    return proposal_id, answer.get_json()
+
+
+def read_zip(response) -> zipfile.ZipFile:  # noqa: ANN001
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/zip"
+    return zipfile.ZipFile(io.BytesIO(response.get_data()))
+
+
+def check_package(package: zipfile.ZipFile, process_id: str, documents: dict[str, bytes]) -> None:
+    """The structure xdomea 3.1.0 mandates, and every referenced file in the zip."""
+    message_name = f"{process_id}_Aussonderung.Aussonderung.0503.xml"
+    assert message_name in package.namelist()
+    root = ElementTree.fromstring(package.read(message_name))
+    assert root.tag == "{urn:xoev-de:xdomea:schema:3.1.0}Aussonderung.Aussonderung.0503"
+    assert root.findtext("x:Kopf/x:ProzessID", namespaces=NS) == process_id
+    assert root.findtext("x:Kopf/x:Nachrichtentyp/code", namespaces=NS) == "0503"
+    named = {
+        element.text for element in root.iterfind(".//x:Primaerdokument/x:Dateiname", namespaces=NS)
+    }
+    members = set(package.namelist()) - {message_name}
+    assert named == members
+    contents = {hashlib.sha256(package.read(name)).hexdigest() for name in members}
+    assert contents == {hashlib.sha256(data).hexdigest() for data in documents.values()}
+
+
+def test_archive_proposal_hands_over_then_destroys_on_confirmation(
+    town,
+    ports,
+    system,
+    rolf,  # noqa: ANN001
+) -> None:
+    closed, documents = archive_file(town)
+    proposal_id, answer = approved_archive_proposal(town, system, rolf, [closed])
+    assert answer["status"] == "awaiting_archive"
+    assert [item["state"] for item in answer["items"]] == ["exported"]
+    # Until the archive confirms, the file is still here.
+    assert town.anna.get(f"/documents/{documents[0]['id']}/content").status_code == 200
+
+    response = town.rita.get(f"/disposition/proposals/{proposal_id}/export")
+    expected = f'attachment; filename="{proposal_id}_Aussonderung.Aussonderung.0503.zip"'
+    assert response.headers["Content-Disposition"] == expected
+    package = read_zip(response)
+    check_package(
+        package,
+        str(proposal_id),
+        {
+            "v1": b"Gewerbeanmeldung",
+            "v2": b"Gewerbeanmeldung, berichtigt",
+            "vermerk": "Prüfvermerk".encode(),
+        },
+    )
+    root = ElementTree.fromstring(package.read(f"{proposal_id}_Aussonderung.Aussonderung.0503.xml"))
+    akte = root.find("x:Schriftgutobjekt/x:Akte", NS)
+    assert (
+        akte.findtext("x:AllgemeineMetadaten/x:Kennzeichen", namespaces=NS) == closed["reference"]
+    )
+    assert akte.findtext("x:AllgemeineMetadaten/x:Betreff", namespaces=NS) == closed["title"]
+    assert akte.find(".//x:Vorgang", NS) is not None
+
+    unknown = {"not_imported": ["99.99-0001/2026"]}
+    assert_problem(
+        town.rita.post(f"/disposition/proposals/{proposal_id}/archive-confirmation", unknown), 422
+    )
+    assert_problem(
+        town.anna.post(f"/disposition/proposals/{proposal_id}/archive-confirmation", {}), 403
+    )
+    done = town.rita.post(f"/disposition/proposals/{proposal_id}/archive-confirmation", {})
+    assert done.status_code == 200
+    assert done.get_json()["status"] == "completed"
+    problem = assert_problem(town.anna.get(f"/documents/{documents[0]['id']}"), 410, "gone")
+    assert "handed over to the archive" in problem["detail"]
+    assert_problem(town.rita.get(f"/disposition/proposals/{proposal_id}/export"), 404)
+    certificate = town.rita.get(f"/disposition/proposals/{proposal_id}/certificate").get_json()
+    signed = certificate["certificate"].encode()
+    assert verify_signature(
+        certificate["public_key"], signed, base64.b64decode(certificate["signature"])
+    )
+    content = json.loads(signed)
+    assert content["type"] == "eakte.handover-certificate"
+    assert content["package_sha256"] == hashlib.sha256(response.get_data()).hexdigest()
+    assert len(content["case_files"][0]["destroyed"]) == 3
+    assert town.audrey.get("/audit/verify").get_json()["ok"] is True
+
+
+def test_what_the_archive_did_not_take_stays(town, system, rolf) -> None:  # noqa: ANN001
+    kept, kept_documents = archive_file(town, title="Akte A")
+    gone, gone_documents = archive_file(town, title="Akte B")
+    proposal_id, _ = approved_archive_proposal(town, system, rolf, [kept, gone])
+    done = town.rita.post(
+        f"/disposition/proposals/{proposal_id}/archive-confirmation",
+        {"not_imported": [kept["reference"]]},
+    ).get_json()
+    states = {item["reference"]: (item["state"], item["note"]) for item in done["items"]}
+    assert states[kept["reference"]][0] == "skipped"
+    assert "did not take it over" in states[kept["reference"]][1]
+    assert states[gone["reference"]][0] == "destroyed"
+    assert town.anna.get(f"/documents/{kept_documents[0]['id']}/content").status_code == 200
+    assert_problem(town.anna.get(f"/documents/{gone_documents[0]['id']}/content"), 410)
+
+
+def test_one_case_file_exports_on_demand(town) -> None:  # noqa: ANN001
+    closed, _ = archive_file(town)
+    path = f"/case-files/{closed['id']}/export"
+    response = town.rita.get(path, query_string={"format": "xdomea"})
+    package = read_zip(response)
+    filename = response.headers["Content-Disposition"].split('"')[1]
+    process_id = filename.removesuffix("_Aussonderung.Aussonderung.0503.zip")
+    check_package(
+        package,
+        process_id,
+        {
+            "v1": b"Gewerbeanmeldung",
+            "v2": b"Gewerbeanmeldung, berichtigt",
+            "vermerk": "Prüfvermerk".encode(),
+        },
+    )
+    assert_problem(town.anna.get(path, query_string={"format": "xdomea"}), 403)
+    assert_problem(town.rita.get(path), 422)
+    assert_problem(town.rita.get(path, query_string={"format": "pdf"}), 422)
+
+
+def test_an_interrupted_handover_resumes(town, ports, system, rolf, monkeypatch) -> None:  # noqa: ANN001
+    """The object store failing while the package is stored (a fake failure: the S3-down
+    variant is in tests/integration/test_storage_faults.py) leaves the proposal executing,
+    with nothing destroyed; the worker's next pass finishes the handover."""
+    from eakte.errors import StorageUnavailableError
+    from eakte.services import archive_export
+
+    closed, documents = archive_file(town)
+    real = archive_export.store_package
+
+    def store_down(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise StorageUnavailableError()
+
+    monkeypatch.setattr(archive_export, "store_package", store_down)
+    _, answer = approved_archive_proposal(town, system, rolf, [closed])
+    assert answer["status"] == "executing"
+    assert town.anna.get(f"/documents/{documents[0]['id']}/content").status_code == 200
+    monkeypatch.setattr(archive_export, "store_package", real)
+    disposition.resume_executions(ports)
+    [proposal] = town.rita.get("/disposition/proposals").get_json()["items"]
+    assert proposal["status"] == "awaiting_archive"
