@@ -13,6 +13,7 @@ from eakte.api.requests import context
 from eakte.api.schemas.common import page_of
 from eakte.api.schemas.retention import (
     ArchiveConfirmationSchema,
+    CertificateQuery,
     CertificateSchema,
     DueFileSchema,
     DueQuery,
@@ -134,8 +135,14 @@ def zip_download(filename: str, chunks: Iterator[bytes]) -> Response:
 
 
 @blp.route("/disposition/proposals/<uuid:proposal_id>/certificate")
+@blp.arguments(CertificateQuery, location="query")
 @blp.response(200, CertificateSchema)
-def certificate(proposal_id: uuid.UUID) -> object:
-    """The signed destruction certificate of a completed proposal."""
+@blp.alt_response(200, content_type="application/pdf", description="with ?format=pdf")
+def certificate(query: dict, proposal_id: uuid.UUID) -> object:
+    """The signed destruction (or handover) certificate of a completed proposal; JSON or PDF."""
     _, document = disposition.certificate(context(), proposal_id)
-    return document
+    if query["format"] == "json":
+        return document
+    response = Response(disposition.certificate_pdf(document), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="nachweis-{proposal_id}.pdf"'
+    return response

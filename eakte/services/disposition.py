@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -51,6 +52,7 @@ from eakte.models.vocabulary import (
     ProposalStatus,
 )
 from eakte.retention import xdomea
+from eakte.retention.certificate_pdf import render as render_certificate
 from eakte.services import access, archive_export, audit, outbox
 from eakte.services.context import Context, Ports
 from eakte.services.keys import shred
@@ -529,3 +531,10 @@ def certificate(ctx: Context, proposal_id: uuid.UUID) -> tuple[DispositionPropos
         "key_id": ctx.ports.signer.key_id,
         "public_key": ctx.ports.signer.public_key_pem(),
     }
+
+
+def certificate_pdf(document: dict) -> bytes:
+    """The certificate `certificate` returned, rendered for the paper file."""
+    return render_certificate(
+        json.loads(document["certificate"]), document["signature"], document["key_id"]
+    )

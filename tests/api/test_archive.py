@@ -144,6 +144,18 @@ def test_archive_proposal_hands_over_then_destroys_on_confirmation(
     assert content["type"] == "eakte.handover-certificate"
     assert content["package_sha256"] == hashlib.sha256(response.get_data()).hexdigest()
     assert len(content["case_files"][0]["destroyed"]) == 3
+    pdf = town.rita.get(
+        f"/disposition/proposals/{proposal_id}/certificate", query_string={"format": "pdf"}
+    )
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.get_data().startswith(b"%PDF")
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf.get_data())
+    text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    assert "Übergabe- und Vernichtungsnachweis" in text
+    assert closed["reference"] in text and "rita" in text and "rolf" in text
+    assert certificate["signature"][:40] in text.replace("\r\n", "").replace("\n", "")
     assert town.audrey.get("/audit/verify").get_json()["ok"] is True
 
 

@@ -129,6 +129,13 @@ class ProposalSchema(ma.Schema):
     items = fields.List(fields.Nested(ProposalItemSchema))
 
 
+class CertificateQuery(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    format = choice_field(["json", "pdf"], load_default="json")
+
+
 class CertificateSchema(ma.Schema):
     certificate = fields.String(
         metadata={"description": "The signed bytes: canonical JSON (RFC 8785) of the certificate"}
