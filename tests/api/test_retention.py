@@ -6,11 +6,13 @@ import base64
 import datetime as dt
 import io
 import json
+import uuid
 
 import pytest
 from werkzeug.datastructures import FileStorage
 
 from eakte.audit.signing import verify_signature
+from eakte.models import CaseFile, Tombstone
 from eakte.services import retention
 from tests.api.test_documents import post_multipart, stored_version
 from tests.api.test_search import drain, search
@@ -166,6 +168,13 @@ def test_four_eyes_destroy_the_file_and_leave_a_tombstone_and_certificate(
     assert content["case_files"][0]["reference"] == closed["reference"]
     assert content["case_files"][0]["destroyed"][0]["sha256"] == stored.sha256
     assert town.audrey.get("/audit/verify").get_json()["ok"] is True
+    with ports.session_factory() as session:
+        tombstone = session.get(Tombstone, uuid.UUID(closed["id"]))
+        case_file = session.get(CaseFile, uuid.UUID(closed["id"]))
+        assert (tombstone.reference, tombstone.disposition) == (closed["reference"], "destroy")
+        assert tombstone.approvers == ["rita", "rolf"]
+        assert tombstone.destroyed == content["case_files"][0]["destroyed"]
+        assert case_file.title == ""  # personal metadata removed; the reference stays
     actions = {e.action for e in audit_events(ports)}
     assert {"case_file.dispose", "disposition.certificate"} <= actions
 
