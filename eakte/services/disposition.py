@@ -245,11 +245,7 @@ def _hand_over(ctx: Context, proposal_id: uuid.UUID) -> None:
         read_only(reading)
         proposal = reading.get(DispositionProposal, proposal_id)
         items = [item for item in proposal.items if item.state == ItemState.PROPOSED]
-        held = {
-            item.case_file_id
-            for item in items
-            if reading.scalar(select(is_held(item.case_file_id)))
-        }
+        held = {item.case_file_id for item in items if _held(reading, item.case_file_id)}
         files = [item.case_file for item in items if item.case_file_id not in held]
         message = archive_export.message_for(ports, reading, files, proposal_id) if files else None
     package = (
