@@ -9,7 +9,7 @@ The embedded default stack (SQLite, file store, tantivy in `<instance>/search`):
 indexing outbox) run as subprocesses on a temporary instance. Then:
 
 1. Corpus: the de-laws statutes (200 German laws as Markdown) cut into documents of
-   consecutive `##`/`###` sections (about 3 KB of text each). Document i is chunk
+   consecutive `##`/`###` sections (at least 3 KB of text each). Document i is chunk
    i mod n; later replicas rotate the chunk's sections and mix in one section of
    another law, so no two documents are equal. Each carries a unique marker word
    (`dk0001234`), by which the benchmark finds that one document; titles are
@@ -27,12 +27,15 @@ indexing outbox) run as subprocesses on a temporary instance. Then:
    inflected forms) and a marker (one document); `--queries` per kind with one client,
    then the same mix from 4 clients at once. The engine alone: `EmbeddedIndex.search`
    in this process on the same folder (opened read-only beside the worker).
-4. Disk use of the index, the object store and the database; peak VmRSS (sampled every
-   250 ms) and CPU time of the gunicorn workers (summed), the `eakte worker` and its
-   text-extraction child, per phase.
+4. Disk use of the index, the object store and the database; peak VmRSS and RssAnon
+   (RSS without the index files tantivy maps into memory; sampled every 250 ms) and CPU
+   time of the gunicorn workers (summed), the `eakte worker` and its text-extraction
+   child per phase, and the CPU time of this process (the client).
 5. With `--profile-seconds`, py-spy samples all server processes (gunicorn workers,
    worker, extraction child) for that long during the ingest after the first size
-   (during the first one when there is only one), so the first figure is unperturbed.
+   (during the first one when there is only one), so the first figure is unperturbed;
+   and, after the last queries, an extra pass of 4 searching clients (not counted) with
+   idle threads included, to show where a request's wall time goes, waits included.
 
 `--time-limit` (minutes) stops uploading; what was uploaded is still waited for
 (at most `--drain-limit` minutes more), measured and reported. The results go to
@@ -74,11 +77,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench_report import load_average, machine, write_section  # noqa: E402
 from storage import (  # noqa: E402
-    SERVER_START_TIMEOUT,
     BenchError,
     EakteServer,
     _cmdline,
-    _rss_kb,
     children_of,
     gunicorn_workers,
 )
@@ -101,29 +102,53 @@ REQUEST_TIMEOUT = 300.0
 INGEST_GOAL_DOCS_S = 100.0
 QUERY_GOAL_P95_MS = 20.0
 QUERY_GOAL_DOCS = 100_000
+QUERY_PROFILE_SECONDS = 15.0
 
 # Real words of the corpus: frequent and rare terms, inflected forms (the query form
 # differs from most forms in the text: the German stemmer has to bring them together).
 QUERIES = {
     "1 term": [
-        "Vorschriften", "Behörden", "Genehmigungen", "Straßen", "Antrag",
-        "Gemeinden", "Entschädigung", "Kündigung", "Reisepässe", "Wäldern",
-        "Bebauungsplanes", "Standesamtes",
+        "Vorschriften",
+        "Behörden",
+        "Genehmigungen",
+        "Straßen",
+        "Antrag",
+        "Gemeinden",
+        "Entschädigung",
+        "Kündigung",
+        "Reisepässe",
+        "Wäldern",
+        "Bebauungsplanes",
+        "Standesamtes",
     ],
     "2 terms": [
-        "Antrag Frist", "Behörden Genehmigungen", "Gemeinden Straßen", "Wohnraum Miete",
-        "Prüfung Ausbildung", "Grundstück Eigentümer", "Ordnungswidrigkeiten Geldbuße",
-        "Widersprüche Bescheid", "Kündigung Arbeitnehmer", "Datenschutz Auskunft",
+        "Antrag Frist",
+        "Behörden Genehmigungen",
+        "Gemeinden Straßen",
+        "Wohnraum Miete",
+        "Prüfung Ausbildung",
+        "Grundstück Eigentümer",
+        "Ordnungswidrigkeiten Geldbuße",
+        "Widersprüche Bescheid",
+        "Kündigung Arbeitnehmer",
+        "Datenschutz Auskunft",
     ],
     "3 terms": [
-        "Antrag Frist Behörde", "Gemeinde Bebauungsplan Grundstücke",
-        "Prüfung Ausbildung Zeugnis", "Ordnungswidrigkeit Geldbuße vorsätzlich",
-        "Einkommen Unterhalt Kinder", "Beschäftigten Arbeitszeit Ruhepausen",
-        "Behörden Auskunft Informationen", "Straßen Verkehr Sicherheit",
+        "Antrag Frist Behörde",
+        "Gemeinde Bebauungsplan Grundstücke",
+        "Prüfung Ausbildung Zeugnis",
+        "Ordnungswidrigkeit Geldbuße vorsätzlich",
+        "Einkommen Unterhalt Kinder",
+        "Beschäftigten Arbeitszeit Ruhepausen",
+        "Behörden Auskunft Informationen",
+        "Straßen Verkehr Sicherheit",
     ],
     "phrase": [
-        '"öffentliche Sicherheit"', '"nach Maßgabe"', '"zuständige Behörde"',
-        '"mit Zustimmung des Bundesrates"', '"Bundesministerium des Innern"',
+        '"öffentliche Sicherheit"',
+        '"nach Maßgabe"',
+        '"zuständige Behörde"',
+        '"mit Zustimmung des Bundesrates"',
+        '"Bundesministerium des Innern"',
         '"in der jeweils geltenden Fassung"',
     ],
 }
@@ -244,6 +269,30 @@ def secs(seconds: float) -> str:
 # --------------------------------------------------------------------------- processes
 
 
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, RssAnon) in kB; RSS also counts the index files tantivy maps into memory,
+    RssAnon only the process's own heap and stacks. (0, 0) for a process that is gone."""
+    rss = anon = 0
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("RssAnon:"):
+                    anon = int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return rss, anon
+
+
+def _machine_jiffies() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:9]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
 def _cpu_seconds(pid: int) -> float | None:
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -254,20 +303,31 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 ROLES = ("web", "worker", "extraction")
+CPU_ROLES = (*ROLES, "client")
+ROLE_NAMES = {
+    "web": "the upload requests in gunicorn",
+    "worker": "the indexing worker",
+    "extraction": "text extraction",
+    "client": "the benchmark client",
+}
 
 
 class ProcessWatch:
-    """Peak VmRSS and CPU time per role and phase: web = the gunicorn workers (summed),
-    worker = `eakte worker`, extraction = the worker's text-extraction child."""
+    """Peak VmRSS / RssAnon and CPU time per role and phase: web = the gunicorn workers
+    (summed), worker = `eakte worker`, extraction = the worker's text-extraction child;
+    client = this process (CPU time only)."""
 
     def __init__(self, master_pid: int) -> None:
         self.master_pid = master_pid
         self.phase = ""
         self.peak_kb: dict[str, dict[str, int]] = collections.defaultdict(dict)
+        self.peak_anon_kb: dict[str, dict[str, int]] = collections.defaultdict(dict)
+        self.machine_busy: dict[str, float] = {}  # phase → busy share of all CPUs
+        self._machine_start = (0, 0)
         self.cpu: dict[str, dict[str, float]] = collections.defaultdict(dict)
         self._cpu_start: dict[int, float] = {}
         self._cpu_last: dict[int, float] = {}
-        self._roles: dict[str, list[int]] = {role: [] for role in ROLES}
+        self._roles: dict[str, list[int]] = {role: [] for role in CPU_ROLES}
         self._refreshed = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -281,7 +341,7 @@ class ProcessWatch:
         extraction = [
             p for w in worker for p in children_of(w) if b"spawn_main" in (_cmdline(p) or b"")
         ]
-        return {"web": web, "worker": worker, "extraction": extraction}
+        return {"web": web, "worker": worker, "extraction": extraction, "client": [os.getpid()]}
 
     def start(self) -> ProcessWatch:
         self._thread.start()
@@ -296,14 +356,18 @@ class ProcessWatch:
         """Close the current phase (its CPU time) and open `name`."""
         with self._lock:
             self._sample(force=True)
+            busy, total = _machine_jiffies()
             if self.phase:
                 for role, pids in self._roles_seen.items():
                     self.cpu[self.phase][role] = sum(
                         self._cpu_last.get(p, 0.0) - self._cpu_start.get(p, 0.0) for p in pids
                     )
+                start_busy, start_total = self._machine_start
+                self.machine_busy[self.phase] = (busy - start_busy) / max(total - start_total, 1)
             self.phase = name
+            self._machine_start = (busy, total)
             self._cpu_start = dict(self._cpu_last)
-            self._roles_seen: dict[str, set[int]] = {role: set() for role in ROLES}
+            self._roles_seen: dict[str, set[int]] = {role: set() for role in CPU_ROLES}
 
     def _run(self) -> None:
         while not self._stop.wait(WATCH_INTERVAL):
@@ -321,65 +385,37 @@ class ProcessWatch:
                     self._cpu_last[pid] = _cpu_seconds(pid) or self._cpu_last.get(pid, 0.0)
             return
         for role, pids in self._roles.items():
-            total = 0
+            rss = anon = 0
             for pid in pids:
-                total += _rss_kb(pid) or 0
                 cpu = _cpu_seconds(pid)
                 if cpu is not None:
                     self._cpu_start.setdefault(pid, 0.0)  # appeared in this phase
                     self._cpu_last[pid] = cpu
                 self._roles_seen[role].add(pid)
-            peaks = self.peak_kb[self.phase]
-            peaks[role] = max(peaks.get(role, 0), total)
+                if role in ROLES:
+                    pid_rss, pid_anon = _memory_kb(pid)
+                    rss, anon = rss + pid_rss, anon + pid_anon
+            if role in ROLES:
+                for peaks, value in ((self.peak_kb, rss), (self.peak_anon_kb, anon)):
+                    peaks[self.phase][role] = max(peaks[self.phase].get(role, 0), value)
+
+    def memory_mb(self, phase: str) -> dict[str, tuple[float, float]]:
+        """role → (peak RSS, peak RssAnon) in MB."""
+        return {
+            role: (kb * 1024 / MB, self.peak_anon_kb[phase].get(role, 0) * 1024 / MB)
+            for role, kb in self.peak_kb[phase].items()
+        }
 
 
 # --------------------------------------------------------------------------- server
 
 
 class SearchServer(EakteServer):
-    """EakteServer (bench/storage.py) with a chosen number of gunicorn workers."""
+    """EakteServer (bench/storage.py) with search helpers and more gunicorn workers."""
 
     def __init__(self, workdir: Path, workers: int, threads: int) -> None:
-        super().__init__(workdir, {})
-        self.workers = workers
-        self.threads = threads
+        super().__init__(workdir, {}, workers=workers, threads=threads)
         self.department_key = ""
-
-    def start(self) -> None:
-        init = subprocess.run(
-            [sys.executable, "-m", "eakte", "init"],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if init.returncode != 0:
-            raise BenchError(f"`eakte init` failed:\n{init.stderr}")
-        self.token = init.stdout.strip().splitlines()[-1]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "eakte", "serve", "--host", "127.0.0.1"]
-                + ["--port", str(self.port), "--workers", str(self.workers)]
-                + ["--threads", str(self.threads)],
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stopped as a whole
-            )
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise BenchError(f"eakte serve exited while starting:\n{self.log_tail()}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                status, _ = self.call("GET", "/health")
-                if status == 200 and len(self.worker_pids()) == self.workers:
-                    return
-            if time.monotonic() > deadline:
-                raise BenchError(f"eakte serve did not answer in time:\n{self.log_tail()}")
-            time.sleep(0.2)
 
     def set_up_case_files(self, count: int, corpus: Corpus) -> list[str]:
         """Department 32, file plan node 32.10, admin as clerk there, `count` case files."""
@@ -446,8 +482,7 @@ class Client:
         boundary = f"eakte-bench-{secrets.token_hex(12)}"
         body = b"".join(
             [
-                f"--{boundary}\r\n"
-                'Content-Disposition: form-data; name="title"\r\n\r\n'.encode(),
+                f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\n'.encode(),
                 doc.title.encode(),
                 f"\r\n--{boundary}\r\n"
                 f'Content-Disposition: form-data; name="file"; filename="{doc.filename}"\r\n'
@@ -492,7 +527,8 @@ class Ingest:
     max_backlog: int = 0
     stopped_by_time: bool = False
     cpu: dict[str, float] = field(default_factory=dict)
-    rss_mb: dict[str, float] = field(default_factory=dict)
+    memory_mb: dict[str, tuple[float, float]] = field(default_factory=dict)
+    machine_busy: float = 0.0  # share of all CPUs busy (every process on the host)
 
     @property
     def upload_rate(self) -> float:
@@ -540,20 +576,21 @@ class Follower(threading.Thread):
                     pending = int(self.client.json("/health/ready")["outbox"]["pending"])
                     self.ingest.max_backlog = max(self.ingest.max_backlog, pending)
                     next_backlog = now + BACKLOG_INTERVAL
-                self.poll_once()
+                self.poll_once(self.client)
                 self.stop.wait(POLL_INTERVAL)
         except BaseException as error:  # reported by the caller
             self.error = error
         finally:
             self.client.close()
 
-    def poll_once(self) -> None:
+    def poll_once(self, client: Client) -> None:
+        """One search for the markers of the (at most 32) oldest documents not yet found."""
         with self.lock:
             oldest = sorted(self.pending, key=self.pending.get)[:MAX_OR_TERMS]
             query = " OR ".join(self.markers[d] for d in oldest)
         if not oldest:
             return
-        page = self.client.json(self.server_path(query, len(oldest)))
+        page = client.json(client.server.search_path(query, len(oldest)))
         answered = time.monotonic()
         found = {item["document"] for item in page["items"]}
         with self.lock:
@@ -562,12 +599,12 @@ class Follower(threading.Thread):
                     started = self.pending.pop(document_id)
                     self.ingest.to_searchable_s.append(answered - started)
 
-    def server_path(self, query: str, limit: int) -> str:
-        return self.client.server.search_path(query, limit)
-
-    def finish(self) -> None:
+    def finish(self, client: Client | None = None) -> None:
+        """Stop polling; with `client`, one last round first (everything is findable)."""
         self.stop.set()
         self.join()
+        if client is not None:
+            self.poll_once(client)
         self.ingest.samples_lost = len(self.pending)
 
 
@@ -653,11 +690,10 @@ def ingest(
                     break
             time.sleep(POLL_INTERVAL)
         # The followed documents are all searchable too now; a last round collects them.
-        if result.searchable_at is not None:
-            follower.poll_once()
+        follower.finish(client if result.searchable_at is not None else None)
     finally:
-        client.close()
         follower.finish()
+        client.close()
 
 
 def progress_printer(result: Ingest, stop: threading.Event) -> threading.Thread:
@@ -690,12 +726,11 @@ class QueryStats:
 @dataclass
 class Queries:
     documents: int
-    indexed: int
     kinds: dict[str, QueryStats]
     concurrent_rate: float = 0.0
     misses: list[str] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
-    rss_mb: dict[str, float] = field(default_factory=dict)
+    memory_mb: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def query_plan(documents: int, per_kind: int, seed: int) -> list[tuple[str, str]]:
@@ -708,11 +743,9 @@ def query_plan(documents: int, per_kind: int, seed: int) -> list[tuple[str, str]
     return plan
 
 
-def run_queries(
-    server: SearchServer, documents: int, indexed: int, per_kind: int, seed: int
-) -> Queries:
+def run_queries(server: SearchServer, documents: int, per_kind: int, seed: int) -> Queries:
     plan = query_plan(documents, per_kind, seed)
-    result = Queries(documents, indexed, {kind: QueryStats() for kind, _ in plan})
+    result = Queries(documents, {kind: QueryStats() for kind, _ in plan})
     client = Client(server)
     try:
         for kind, text in dict.fromkeys(plan):  # warm-up: every distinct query once
@@ -729,24 +762,38 @@ def run_queries(
 
     shuffled = list(plan)
     random.Random(seed + 1).shuffle(shuffled)
+    timings, result.concurrent_rate = concurrent_queries(server, shuffled)
+    for kind, seconds in timings:
+        result.kinds[kind].concurrent_s.append(seconds)
+    return result
+
+
+def concurrent_queries(
+    server: SearchServer, plan: list[tuple[str, str]], *, until: float | None = None
+) -> tuple[list[tuple[str, float]], float]:
+    """CONCURRENT_CLIENTS threads share `plan` (once through, or round and round until
+    `until`); returns ((kind, seconds) per query, queries per second)."""
+    timings: list[tuple[str, float]] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
 
-    def worker(part: list[tuple[str, str]]) -> None:
+    def client_loop(part: list[tuple[str, str]]) -> None:
         mine = Client(server)
         try:
-            for kind, text in part:
+            for kind, text in itertools.cycle(part) if until else part:
+                if until and time.monotonic() >= until:
+                    return
                 began = time.perf_counter()
                 mine.json(server.search_path(text))
                 with lock:
-                    result.kinds[kind].concurrent_s.append(time.perf_counter() - began)
+                    timings.append((kind, time.perf_counter() - began))
         except BaseException as error:
             errors.append(error)
         finally:
             mine.close()
 
     threads = [
-        threading.Thread(target=worker, args=(shuffled[n::CONCURRENT_CLIENTS],))
+        threading.Thread(target=client_loop, args=(plan[n::CONCURRENT_CLIENTS],))
         for n in range(CONCURRENT_CLIENTS)
     ]
     began = time.perf_counter()
@@ -754,15 +801,13 @@ def run_queries(
         thread.start()
     for thread in threads:
         thread.join()
-    result.concurrent_rate = len(shuffled) / (time.perf_counter() - began)
+    rate = len(timings) / (time.perf_counter() - began)
     if errors:
         raise BenchError(f"concurrent queries failed: {errors[0]!r}")
-    return result
+    return timings, rate
 
 
-def run_engine_queries(
-    server: SearchServer, result: Queries, per_kind: int, seed: int
-) -> None:
+def run_engine_queries(server: SearchServer, result: Queries, per_kind: int, seed: int) -> None:
     """The same plan against EmbeddedIndex.search in this process (no HTTP, no database)."""
     index = EmbeddedIndex(server.instance / "search")
     keys = frozenset({server.department_key})
@@ -786,6 +831,8 @@ def run_engine_queries(
 class Profile:
     seconds: float
     during: str
+    rate: int = 50
+    idle: bool = False
     samples: dict[str, int] = field(default_factory=dict)  # role → samples
     top_self: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     top_eakte: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
@@ -794,13 +841,24 @@ class Profile:
 
 class Profiler:
     """py-spy record over the gunicorn master and its children (workers, `eakte worker`,
-    extraction child); idle threads are left out, so the figures are shares of busy time."""
+    extraction child). Without `idle`, waiting threads are left out (shares of busy time);
+    with it, the request threads' whole wall time is counted, waits included."""
 
-    def __init__(self, server: SearchServer, watch: ProcessWatch, seconds: float, out: Path):
+    def __init__(
+        self,
+        server: SearchServer,
+        watch: ProcessWatch,
+        seconds: float,
+        out: Path,
+        *,
+        idle: bool = False,
+    ) -> None:
         self.server = server
         self.watch = watch
         self.seconds = seconds
         self.out = out
+        self.idle = idle
+        self.rate = 100 if idle else 50
         self.process: subprocess.Popen | None = None
         self.roles: dict[int, str] = {}
 
@@ -814,8 +872,9 @@ class Profiler:
         self.roles = {pid: role for role, pids in self.watch.roles().items() for pid in pids}
         self.process = subprocess.Popen(
             [str(binary), "record", "--pid", str(self.server.process.pid), "--subprocesses"]
-            + ["--duration", str(int(self.seconds)), "--rate", "50", "--nonblocking"]
-            + ["--format", "raw", "--output", str(self.out)],
+            + ["--duration", str(int(self.seconds)), "--rate", str(self.rate), "--nonblocking"]
+            + ["--format", "raw", "--output", str(self.out)]
+            + (["--idle"] if self.idle else []),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -824,8 +883,15 @@ class Profiler:
         )
         return None
 
+    def stop(self) -> None:
+        """Ends a py-spy still running (on Ctrl-C or an error)."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
     def finish(self, during: str) -> Profile:
-        profile = Profile(self.seconds, during)
+        profile = Profile(self.seconds, during, self.rate, idle=self.idle)
         if self.process is None:
             return profile
         try:
@@ -837,19 +903,20 @@ class Profiler:
         if not self.out.exists():
             profile.note = f"py-spy wrote no profile: {stderr.strip()[-300:]}"
             return profile
-        self.roles.update(
-            {pid: role for role, pids in self.watch.roles().items() for pid in pids}
-        )
-        return summarise_profile(self.out.read_text(), self.roles, profile)
+        self.roles.update({pid: role for role, pids in self.watch.roles().items() for pid in pids})
+        return summarise_profile(self.out.read_text(), self.roles, profile, requests_only=self.idle)
 
 
 _PROCESS_FRAME = re.compile(r"^process (\d+):")
 _FRAME = re.compile(r"^(?P<func>.+) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
-def summarise_profile(raw: str, roles: dict[int, str], profile: Profile) -> Profile:
+def summarise_profile(
+    raw: str, roles: dict[int, str], profile: Profile, *, requests_only: bool = False
+) -> Profile:
     """Collapsed stacks → per role: top functions by own samples, and the eakte
-    functions by inclusive samples (share of the role's busy samples)."""
+    functions by inclusive samples (share of the role's samples). `requests_only`:
+    only stacks of gunicorn threads inside a request (an `eakte/api/` frame)."""
     own: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     inclusive: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     calls: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -872,6 +939,11 @@ def summarise_profile(raw: str, roles: dict[int, str], profile: Profile) -> Prof
                 names.append((parsed["func"], parsed["file"]))
         if not names:
             continue
+        if requests_only and (
+            role != "web"
+            or not any((_eakte_path(file) or "").startswith("eakte/api/") for _, file in names)
+        ):
+            continue
         totals[role] += count
         func, file = names[-1]
         own[role][f"{func} ({_short(file)})"] += count
@@ -888,22 +960,26 @@ def summarise_profile(raw: str, roles: dict[int, str], profile: Profile) -> Prof
         # A wrapper that spends (nearly) all its time in one eakte callee says nothing
         # of its own: only the callee is listed.
         wrappers = {
-            caller
-            for (caller, _), n in calls[role].items()
-            if n >= 0.97 * inclusive[role][caller]
+            caller for (caller, _), n in calls[role].items() if n >= 0.99 * inclusive[role][caller]
         }
         profile.samples[role] = total
         profile.top_self[role] = [(name, n / total) for name, n in own[role].most_common(6)]
         profile.top_eakte[role] = [
-            (name, n / total)
-            for name, n in inclusive[role].most_common()
-            if name not in wrappers
+            (name, n / total) for name, n in inclusive[role].most_common() if name not in wrappers
         ][:12]
     return profile
 
 
+def _eakte_path(file: str) -> str | None:
+    """`eakte/services/search.py` for a file of the package (py-spy shows paths relative
+    to the server's working directory, or absolute); None for any other file."""
+    if file.startswith("eakte/"):
+        return file
+    return "eakte/" + file.split("/eakte/", 1)[1] if "/eakte/" in file else None
+
+
 def _is_eakte(file: str) -> bool:
-    return file.startswith("eakte/") or "/eakte/" in file
+    return _eakte_path(file) is not None
 
 
 def _short(file: str) -> str:
@@ -916,8 +992,7 @@ def _short(file: str) -> str:
 
 
 def _module(file: str) -> str:
-    relative = file if file.startswith("eakte/") else "eakte/" + file.split("/eakte/", 1)[1]
-    return relative.removesuffix(".py").replace("/", ".")
+    return (_eakte_path(file) or file).removesuffix(".py").replace("/", ".")
 
 
 # --------------------------------------------------------------------------- sizes
@@ -963,6 +1038,7 @@ class Run:
     queries: list[Queries] = field(default_factory=list)
     sizes: list[Sizes] = field(default_factory=list)
     profile: Profile | None = None
+    tail_profile: Profile | None = None
     corpus_note: str = ""
     avg_doc_bytes: float = 0.0
 
@@ -1000,6 +1076,7 @@ def run(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) ->
 
     count = 0
     profiler: Profiler | None = None
+    timer: threading.Timer | None = None
     for number, target in enumerate(args.docs):
         if count >= target:
             continue
@@ -1008,8 +1085,8 @@ def run(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) ->
             break
         label = f"{count:,} → {target:,}"
         result = Ingest(label, count, target, args.clients)
-        profile_now = args.profile_seconds > 0 and profiler is None and (
-            number == 1 or len(args.docs) == 1
+        profile_now = (
+            args.profile_seconds > 0 and profiler is None and (number == 1 or len(args.docs) == 1)
         )
         watch.set_phase(f"ingest {label}")
         print(f"ingest {label} with {args.clients} clients …", flush=True)
@@ -1017,12 +1094,13 @@ def run(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) ->
         progress_printer(result, stop_progress)
         if profile_now:
             profiler = Profiler(server, watch, args.profile_seconds, workdir / "profile.txt")
+            stack.callback(profiler.stop)
             # Past the first seconds of a later stage; at once when there is one stage only.
-            delayed = threading.Timer(
+            timer = threading.Timer(
                 10.0 if number else 0.0, _start_profile, args=(profiler, report)
             )
-            delayed.daemon = True
-            delayed.start()
+            timer.daemon = True
+            timer.start()
         try:
             ingest(
                 server,
@@ -1037,37 +1115,68 @@ def run(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) ->
             stop_progress.set()
         watch.set_phase("")
         result.cpu = watch.cpu[f"ingest {label}"]
-        result.rss_mb = {r: kb * 1024 / MB for r, kb in watch.peak_kb[f"ingest {label}"].items()}
-        if profiler is not None and report.profile is None:
-            delayed.cancel()
+        result.memory_mb = watch.memory_mb(f"ingest {label}")
+        result.machine_busy = watch.machine_busy.get(f"ingest {label}", 0.0)
+        if profiler is not None and timer is not None and report.profile is None:
+            timer.cancel()
             if profiler.process is not None:
-                report.profile = profiler.finish(f"ingest {label}")
+                report.profile = profiler.finish(label)
         report.ingests.append(result)
         count += result.uploaded
         print_ingest(result)
         if result.searchable_at is None:
             break  # the backlog did not drain: queries would not see a consistent index
 
-        pending = int(server.outbox()["pending"])
-        indexed = count - pending
         time.sleep(1.0)  # let the worker's last commit and merges settle
         watch.set_phase(f"queries {count}")
         print(f"queries at {count:,} documents …", flush=True)
-        queries = run_queries(server, count, indexed, args.queries, args.seed)
+        queries = run_queries(server, count, args.queries, args.seed)
         watch.set_phase("")
         queries.cpu = watch.cpu[f"queries {count}"]
-        queries.rss_mb = {
-            r: kb * 1024 / MB for r, kb in watch.peak_kb[f"queries {count}"].items()
-        }
+        queries.memory_mb = watch.memory_mb(f"queries {count}")
         run_engine_queries(server, queries, args.queries, args.seed)
         report.queries.append(queries)
         report.sizes.append(measure_sizes(server, count))
         print_queries(queries)
+        if queries.misses:
+            print(f"  markers not found exactly once: {', '.join(queries.misses)}", flush=True)
         if result.stopped_by_time:
             break
     if profiler is not None and report.profile is None and profiler.process is not None:
-        report.profile = profiler.finish("ingest")
+        report.profile = profiler.finish("of the last size")
+    if report.queries and args.profile_seconds > 0:
+        report.tail_profile = profile_concurrent_queries(
+            server, watch, count, args, workdir / "profile-queries.txt", stack
+        )
     return report
+
+
+def profile_concurrent_queries(
+    server: SearchServer,
+    watch: ProcessWatch,
+    count: int,
+    args: argparse.Namespace,
+    out: Path,
+    stack: contextlib.ExitStack,
+) -> Profile:
+    """An extra pass of CONCURRENT_CLIENTS clients (not counted in the figures) under
+    py-spy with idle threads: where a search request's wall time goes, waits included."""
+    seconds = min(args.profile_seconds, QUERY_PROFILE_SECONDS)
+    profiler = Profiler(server, watch, seconds, out, idle=True)
+    stack.callback(profiler.stop)
+    note = profiler.start()
+    if note:
+        return Profile(seconds, "", note=note)
+    print(f"profiling {CONCURRENT_CLIENTS} searching clients for {seconds:.0f} s …", flush=True)
+    time.sleep(1.0)  # py-spy attaches to every process first
+    plan = query_plan(count, args.queries, args.seed + 2)
+    random.Random(args.seed + 3).shuffle(plan)
+    timings, _ = concurrent_queries(server, plan, until=time.monotonic() + seconds - 2)
+    values = [t for _, t in timings]
+    return profiler.finish(
+        f"{CONCURRENT_CLIENTS} clients searching at {count:,} documents; in that pass p50 "
+        f"{ms(percentile(values, 0.5))} ms, p95 {ms(percentile(values, 0.95))} ms"
+    )
 
 
 def _start_profile(profiler: Profiler, report: Run) -> None:
@@ -1083,8 +1192,11 @@ def print_ingest(r: Ingest) -> None:
     print(
         f"  uploaded {r.uploaded:,} documents ({r.bytes / MB:.1f} MB): upload-only "
         f"{r.upload_rate:.1f}/s, until searchable "
-        + (f"{r.searchable_rate:.1f} docs/s, {r.searchable_mb_s:.2f} MB/s"
-           if r.searchable_rate else "not reached")
+        + (
+            f"{r.searchable_rate:.1f} docs/s, {r.searchable_mb_s:.2f} MB/s"
+            if r.searchable_rate
+            else "not reached"
+        )
         + f"; upload→searchable p50 {secs(percentile(r.to_searchable_s, 0.5))} s "
         f"p95 {secs(percentile(r.to_searchable_s, 0.95))} s "
         f"({len(r.to_searchable_s)} followed); max backlog {r.max_backlog:,}",
@@ -1147,13 +1259,20 @@ def query_table(report: Run) -> str:
 
 def resource_table(report: Run) -> str:
     rows = [
-        "| documents | index MB | objects MB | database MB | phase | peak RSS web / worker / "
-        "extraction MB | CPU s web / worker / extraction |",
+        "| documents | index MB | objects MB | database MB | phase "
+        "| peak RSS (anon) web / worker / extraction MB "
+        "| CPU s web / worker / extraction / client |",
         "|---:|---:|---:|---:|---|---:|---:|",
     ]
 
-    def triple(values: dict[str, float], fmt: str) -> str:
-        return " / ".join(format(values.get(role, 0.0), fmt) for role in ROLES)
+    def memory(values: dict[str, tuple[float, float]]) -> str:
+        return " / ".join(
+            f"{values.get(role, (0.0, 0.0))[0]:.0f} ({values.get(role, (0.0, 0.0))[1]:.0f})"
+            for role in ROLES
+        )
+
+    def cpu(values: dict[str, float], fmt: str) -> str:
+        return " / ".join(format(values.get(role, 0.0), fmt) for role in CPU_ROLES)
 
     for n, r in enumerate(report.ingests):
         size = report.sizes[n] if n < len(report.sizes) else None
@@ -1164,40 +1283,63 @@ def resource_table(report: Run) -> str:
         )
         rows.append(
             f"| {r.start_count + r.uploaded:,} {disk} | ingest {r.label} "
-            f"| {triple(r.rss_mb, '.0f')} | {triple(r.cpu, '.0f')} |"
+            f"| {memory(r.memory_mb)} | {cpu(r.cpu, '.0f')} |"
         )
         if n < len(report.queries):
             q = report.queries[n]
-            rows.append(
-                f"| | | | | queries | {triple(q.rss_mb, '.0f')} | {triple(q.cpu, '.1f')} |"
-            )
+            rows.append(f"| | | | | queries | {memory(q.memory_mb)} | {cpu(q.cpu, '.1f')} |")
     return "\n".join(rows)
 
 
-def profile_text(profile: Profile | None) -> str:
-    if profile is None:
+def profile_text(report: Run) -> str:
+    ingest, tail = report.profile, report.tail_profile
+    if ingest is None and tail is None:
         return "No profile was taken (`--profile-seconds 0`)."
-    if profile.note:
-        return f"No profile: {profile.note}."
-    parts = [
-        f"py-spy ({profile.seconds:.0f} s at 50 Hz, non-blocking, idle threads left out, "
-        f"during ingest {profile.during}), share of each process's busy samples:"
-    ]
-    for role in (*ROLES, "other"):
+    parts = []
+    if ingest is not None:
+        parts.append(
+            f"Where the ingest's CPU time goes: py-spy ({ingest.seconds:.0f} s at "
+            f"{ingest.rate} Hz, non-blocking, idle threads left out) during the ingest "
+            f"{ingest.during}; shares of each process's busy samples:"
+            if not ingest.note
+            else f"No ingest profile: {ingest.note}."
+        )
+        parts += _profile_lines(ingest, ROLES)
+    if tail is not None:
+        parts.append(
+            f"Where a search request's wall time goes: py-spy --idle ({tail.seconds:.0f} s at "
+            f"{tail.rate} Hz) over an extra pass after the measurements ({tail.during}); "
+            "shares of the samples of gunicorn threads inside a request:"
+            if not tail.note
+            else f"No search profile: {tail.note}."
+        )
+        parts += _profile_lines(tail, ("web",))
+    return "\n".join(parts)
+
+
+def _profile_lines(profile: Profile, roles: tuple[str, ...]) -> list[str]:
+    lines = []
+    for role in roles:
         if role not in profile.samples:
             continue
-        own = ", ".join(f"{name} {share:.0%}" for name, share in profile.top_self[role][:4])
         eakte = ", ".join(f"`{name}` {share:.0%}" for name, share in profile.top_eakte[role][:8])
-        parts.append(
-            f"- {role} ({profile.samples[role]:,} samples): eakte functions (inclusive) "
-            f"{eakte or '–'}; own time {own}"
+        own = ", ".join(f"{name} {share:.0%}" for name, share in profile.top_self[role][:4])
+        lines.append(
+            f"- {role} ({profile.samples[role]:,} samples): eakte functions (inclusive, "
+            f"pure wrappers left out) {eakte or '–'}; own time {own}"
         )
-    return "\n".join(parts)
+    return lines
 
 
 def goals(report: Run) -> tuple[list[str], list[str]]:
     """(statements, missed goal names)."""
     statements, missed = [], []
+    for q in report.queries:
+        if q.misses:
+            statements.append(
+                f"Findability: {len(q.misses)} marker searches at {q.documents:,} documents "
+                f"did not find exactly one document ({', '.join(q.misses[:5])})"
+            )
     first = report.ingests[0] if report.ingests else None
     if first is not None:
         rate = first.searchable_rate
@@ -1205,22 +1347,22 @@ def goals(report: Run) -> tuple[list[str], list[str]]:
         statements.append(
             f"Ingest until searchable ≥ {INGEST_GOAL_DOCS_S:.0f} docs/s: "
             + ("**met**" if ok else "**missed**")
-            + (f" ({rate:.1f} docs/s over the first {first.uploaded:,} documents)"
-               if rate else " (the backlog did not drain)")
+            + (
+                f" ({rate:.1f} docs/s over the first {first.uploaded:,} documents)"
+                if rate
+                else " (the backlog did not drain)"
+            )
         )
         if not ok:
             missed.append("ingest")
     if report.queries:
         last = report.queries[-1]
-        worst = max(
-            (percentile(s.single_s, 0.95), kind)
-            for kind, s in last.kinds.items()
-        )
+        worst = max((percentile(s.single_s, 0.95), kind) for kind, s in last.kinds.items())
         ok = worst[0] * 1000 <= QUERY_GOAL_P95_MS
-        scope = (
-            f"at {last.documents:,} documents"
-            + ("" if last.documents >= QUERY_GOAL_DOCS else
-               f" (only; the goal is stated for {QUERY_GOAL_DOCS:,})")
+        scope = f"at {last.documents:,} documents" + (
+            ""
+            if last.documents >= QUERY_GOAL_DOCS
+            else f" (only; the goal is stated for {QUERY_GOAL_DOCS:,})"
         )
         statements.append(
             f"Query p95 ≤ {QUERY_GOAL_P95_MS:.0f} ms {scope}: "
@@ -1237,17 +1379,66 @@ def interpretation(report: Run) -> str:
     for r in report.ingests:
         if r.searchable_rate is None:
             continue
+        elapsed = r.until_searchable_s or 0.0
+        per_doc = ", ".join(
+            f"{role} {r.cpu.get(role, 0.0) / r.uploaded * 1000:.1f}" for role in CPU_ROLES
+        )
+        cores = sum(r.cpu.values()) / elapsed if elapsed else 0.0
+        cpus = int(machine()["cpus"])
+        top = max(CPU_ROLES, key=lambda role: r.cpu.get(role, 0.0))
+        top_ms = r.cpu.get(top, 0.0) / r.uploaded * 1000
         parts.append(
             f"Ingest {r.label}: {r.uploaded:,} documents were searchable "
-            f"{r.until_searchable_s:.0f} s after the first upload started "
+            f"{elapsed:.0f} s after the first upload started "
             f"({r.searchable_rate:.1f} docs/s, upload alone {r.upload_rate:.1f} docs/s); "
             f"a single document took {secs(percentile(r.to_searchable_s, 0.5))} s "
-            f"(p95 {secs(percentile(r.to_searchable_s, 0.95))} s) from upload to findable."
+            f"(p95 {secs(percentile(r.to_searchable_s, 0.95))} s) from upload to findable. "
+            f"CPU ms per document: {per_doc}; server and client kept {cores:.1f} of the "
+            f"{cpus} cores busy, and the host's CPUs were {r.machine_busy:.0%} busy in all "
+            "(other users' jobs included), "
+            + (
+                f"so the ingest is bound by CPU, the largest part being {ROLE_NAMES[top]} "
+                f"({top_ms:.1f} ms per document)."
+                if r.machine_busy >= 0.9
+                else "so part of the time is spent waiting (locks, fsync), not computing."
+            )
         )
-    parts.append(
-        "For comparison, Mayan EDMS needed 2–4 s per document until searchable and "
-        "70–200 ms median per content search."
-    )
+    for q in report.queries:
+        single = {k: percentile(s.single_s, 0.5) for k, s in q.kinds.items()}
+        engine = {k: percentile(s.engine_s, 0.5) for k, s in q.kinds.items()}
+        overhead = statistics.median(single[k] - engine[k] for k in single)
+        worst = max(q.kinds, key=lambda k: percentile(q.kinds[k].concurrent_s, 0.95))
+        parts.append(
+            f"At {q.documents:,} documents a search takes {ms(min(single.values()))}–"
+            f"{ms(max(single.values()))} ms at the median through the API, of which the "
+            f"engine (tantivy search, stored fields, snippets) is {ms(min(engine.values()))}–"
+            f"{ms(max(engine.values()))} ms; the rest, about {overhead * 1000:.0f} ms, is "
+            "HTTP, authentication, the access check against the database and the audit "
+            f"record. With {CONCURRENT_CLIENTS} clients the medians hardly move, but p95 "
+            f"reaches {ms(percentile(q.kinds[worst].concurrent_s, 0.95))} ms ({worst})."
+        )
+    lock_wait = _share(report.tail_profile, "web", "eakte.db._tune_sqlite.<locals>._on_begin")
+    if lock_wait >= 0.3:
+        parts.append(
+            f"That tail is the database's write lock: in the profiled pass {lock_wait:.0%} of "
+            "the request threads' time went into `BEGIN IMMEDIATE`, which SQLite runs for "
+            "the first statement of every request (the token lookup in "
+            "`tokens.authenticate`) and which holds the single write lock until the audit "
+            "record commits, so concurrent searches run one after the other, and a waiting "
+            "one sleeps in SQLite's busy handler (back-off steps of up to 100 ms). The same "
+            "lock gives uploads their p95 of "
+            f"{ms(percentile(report.ingests[-1].upload_s, 0.95))} ms at a median of "
+            f"{ms(percentile(report.ingests[-1].upload_s, 0.5))} ms."
+        )
+    if report.ingests and report.queries:
+        first = report.ingests[0]
+        per_doc = percentile(first.to_searchable_s, 0.5)
+        medians = [percentile(s.single_s, 0.5) for s in report.queries[-1].kinds.values()]
+        parts.append(
+            f"Mayan EDMS, for comparison, needed 2–4 s per document until searchable (here "
+            f"{secs(per_doc)} s at the median) and 70–200 ms at the median per content "
+            f"search (here at most {ms(max(medians))} ms)."
+        )
     parts.append(
         "Caveat: a shared, noisy 2-core VM; the benchmark client (upload threads, "
         "follower polls every 100 ms), gunicorn, the worker and its extraction child share "
@@ -1256,7 +1447,30 @@ def interpretation(report: Run) -> str:
     return " ".join(parts)
 
 
-def section(report: Run, args: argparse.Namespace, command: str, load: str) -> str:
+def _share(profile: Profile | None, role: str, name: str) -> float:
+    if profile is None or profile.note:
+        return 0.0
+    return dict(profile.top_eakte.get(role, [])).get(name, 0.0)
+
+
+def code_version() -> str:
+    """The commit under test, marked when eakte/ or migrations/ have uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "eakte", "migrations"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (commit or "unknown") + (" with uncommitted changes" if dirty else "")
+
+
+def section(report: Run, args: argparse.Namespace, command: str, load: str, code: str) -> str:
     m = machine()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     statements, _ = goals(report)
@@ -1267,7 +1481,7 @@ def section(report: Run, args: argparse.Namespace, command: str, load: str) -> s
         f"- Date: {now}",
         f"- Machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}, "
         f"Python {m['python']}; 1-minute load average {load} (start, end of the run)",
-        f"- Command: `{command}`",
+        f"- Command: `{command}`; code: {code}",
         f"- Stack: `eakte serve --workers {args.server_workers} --threads "
         f"{args.server_threads}` (gunicorn gthread) with its `eakte worker` (outbox batches "
         "of 32, extraction in a child process, tantivy commit per batch); SQLite, file "
@@ -1290,14 +1504,15 @@ def section(report: Run, args: argparse.Namespace, command: str, load: str) -> s
         "",
         " ".join(
             f"{CONCURRENT_CLIENTS} clients at {q.documents:,} documents: "
-            f"{q.concurrent_rate:.0f} queries/s." for q in report.queries
+            f"{q.concurrent_rate:.0f} queries/s."
+            for q in report.queries
         ),
         "",
         resource_table(report),
         "",
         *[f"- {s}" for s in statements],
         "",
-        profile_text(report.profile),
+        profile_text(report),
         "",
         interpretation(report),
         END,
@@ -1320,20 +1535,33 @@ def parse_docs(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs", type=parse_docs, default=[20_000, 100_000],
-                        help="index sizes, comma-separated (each continues the one before)")
+    parser.add_argument(
+        "--docs",
+        type=parse_docs,
+        default=[20_000, 100_000],
+        help="index sizes, comma-separated (each continues the one before)",
+    )
     parser.add_argument("--clients", type=int, default=8, help="upload client threads")
     parser.add_argument("--case-files", type=int, default=64, help="case files to spread over")
     parser.add_argument("--server-workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--time-limit", type=float, default=45.0, help="minutes of uploading")
-    parser.add_argument("--drain-limit", type=float, default=15.0,
-                        help="minutes to wait for the outbox after the time limit")
+    parser.add_argument(
+        "--drain-limit",
+        type=float,
+        default=15.0,
+        help="minutes to wait for the outbox after the time limit",
+    )
     parser.add_argument("--queries", type=int, default=200, help="queries per kind and size")
-    parser.add_argument("--sample-every", type=int, default=100,
-                        help="follow every Nth document until searchable")
-    parser.add_argument("--profile-seconds", type=float, default=60.0,
-                        help="py-spy the server processes this long (0: no profile)")
+    parser.add_argument(
+        "--sample-every", type=int, default=100, help="follow every Nth document until searchable"
+    )
+    parser.add_argument(
+        "--profile-seconds",
+        type=float,
+        default=60.0,
+        help="py-spy the server processes this long (0: no profile)",
+    )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="de-laws folder")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--seed", type=int, default=1)
@@ -1348,6 +1576,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, interrupted)
     load_at_start = load_average()
+    code_at_start = code_version()
     scratch = Path(tempfile.mkdtemp(prefix="eakte-bench-search-", dir=args.tmpdir))
     try:
         with contextlib.ExitStack() as stack:
@@ -1377,14 +1606,17 @@ def main(argv: list[str] | None = None) -> int:
     statements, _ = goals(report)
     print("\n".join(statements))
     print()
-    print(profile_text(report.profile))
+    print(profile_text(report))
     command = (
         f"python bench/search.py --docs {','.join(str(d) for d in args.docs)} "
         f"--clients {args.clients} --case-files {args.case_files} "
         f"--time-limit {args.time_limit:g} --queries {args.queries}"
     )
     load = f"{load_at_start}, {load_average()}"
-    write_section(args.output, "search", section(report, args, command, load))
+    code = code_version()
+    if code != code_at_start:
+        code = f"{code_at_start} at the start, {code} at the end"
+    write_section(args.output, "search", section(report, args, command, load, code))
     print(f"\nwritten to {args.output}")
     return 0
 

@@ -211,9 +211,18 @@ def free_port() -> int:
 
 
 class EakteServer:
-    """`python -m eakte init` + `python -m eakte serve --workers 1` on 127.0.0.1."""
+    """`python -m eakte init` + `python -m eakte serve --workers N` on 127.0.0.1."""
 
-    def __init__(self, workdir: Path, storage_env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        storage_env: dict[str, str],
+        *,
+        workers: int = 1,
+        threads: int | None = None,
+    ) -> None:
+        self.workers = workers
+        self.threads = threads
         self.workdir = workdir
         self.instance = workdir / "instance"
         self.tmp = workdir / "tmp"  # the server's TMPDIR: Werkzeug spools uploads here
@@ -247,7 +256,8 @@ class EakteServer:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "eakte", "serve", "--host", "127.0.0.1"]
-                + ["--port", str(self.port), "--workers", "1"],
+                + ["--port", str(self.port), "--workers", str(self.workers)]
+                + (["--threads", str(self.threads)] if self.threads else []),
                 cwd=ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -261,7 +271,7 @@ class EakteServer:
                 raise BenchError(f"eakte serve exited while starting:\n{self.log_tail()}")
             with contextlib.suppress(OSError, http.client.HTTPException):
                 status, _ = self.call("GET", "/health")
-                if status == 200 and self.worker_pids():
+                if status == 200 and len(self.worker_pids()) == self.workers:
                     return
             if time.monotonic() > deadline:
                 raise BenchError(f"eakte serve did not answer in time:\n{self.log_tail()}")
