@@ -62,15 +62,41 @@ class TestS3Down:
         ready = client.get("/api/v1/health/ready")
         assert ready.status_code == 503
         assert ready.get_json()["checks"] == {
-        "database": "ok",
-        "storage": "dependency-unavailable",
-        "search": "ok",
-    }
+            "database": "ok",
+            "storage": "dependency-unavailable",
+            "search": "ok",
+        }
 
         s3.start()
         assert town.anna.get(f"/documents/{stored['id']}/content").data == before_outage
         assert _upload(town.anna, case_file["id"], b"danach").status_code == 201
         assert client.get("/api/v1/health/ready").status_code == 200
+
+    def test_a_handover_interrupted_by_the_store_resumes_without_loss(
+        self, town, s3, ports, system
+    ):
+        from eakte.services import disposition, retention
+
+        rolf = town.person("rolf", roles=["records_manager"])
+        case_file = town.case_file()
+        data = os.urandom(100_000)
+        document = _upload(town.anna, case_file["id"], data).get_json()
+        closed = town.anna.post(f"/case-files/{case_file['id']}/close").get_json()
+        as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
+        [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
+        town.rita.post(f"/disposition/proposals/{proposal_id}/approve")
+
+        s3.stop(graceful=False)
+        deciding = rolf.post(f"/disposition/proposals/{proposal_id}/approve").get_json()
+        assert deciding["status"] == "executing"  # nothing half-done, nothing lost
+        assert [item["state"] for item in deciding["items"]] == ["proposed"]
+
+        s3.start()
+        assert town.anna.get(f"/documents/{document['id']}/content").data == data
+        disposition.resume_executions(ports)  # what the worker does every minute
+        resumed = town.rita.get(f"/disposition/proposals/{proposal_id}").get_json()
+        assert resumed["status"] == "awaiting_archive"
+        assert [item["state"] for item in resumed["items"]] == ["exported"]
 
 
 class TestObjectLock:
