@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from eakte.bootstrap import build_ports
     from eakte.config import Settings
     from eakte.errors import ConfigError
+    from eakte.web import init_web
 
     if settings is None:
         try:
@@ -39,4 +40,5 @@ def create_app(settings: Settings | None = None) -> Flask:
             app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count
         )
     init_api(app)
+    init_web(app)
     return app

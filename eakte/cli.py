@@ -227,6 +227,28 @@ def reindex() -> None:
     click.echo(f"indexed {count} document(s); the new index is live", err=True)
 
 
+@main.group()
+def password() -> None:
+    """Web sign-in passwords."""
+
+
+@password.command("set")
+@click.argument("username")
+def password_set(username: str) -> None:
+    """Set USERNAME's password, read from standard input (asked twice on a terminal)."""
+    if sys.stdin.isatty():
+        new = getpass.getpass("New password: ")
+        if getpass.getpass("Repeat it: ") != new:
+            raise click.ClickException("the two entries differ; nothing was changed")
+    else:
+        new = sys.stdin.readline().rstrip("\r\n")
+    from eakte.services.passwords import set_password
+
+    with _system() as system:
+        set_password(system, username, new)
+    click.echo(f"password of {username} set", err=True)
+
+
 @main.group("retention")
 def retention_group() -> None:
     """Retention and disposition."""

@@ -15,6 +15,7 @@ from eakte.api.schemas.organisation import (
     MembershipDeleteSchema,
     MembershipOutSchema,
     MembershipSchema,
+    PasswordSchema,
     PrincipalCreateSchema,
     PrincipalSchema,
     RoleSchema,
@@ -24,7 +25,7 @@ from eakte.api.schemas.organisation import (
 )
 from eakte.errors import NotFoundError
 from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind
-from eakte.services import principals, tokens
+from eakte.services import passwords, principals, tokens
 
 blp = Blueprint(
     "principals",
@@ -137,3 +138,11 @@ class Token(MethodView):
     def delete(self, username: str, token_id: uuid.UUID) -> None:
         """Revoke a token (admin, or self)."""
         tokens.revoke_token(context(), username, token_id)
+
+
+@blp.route("/<username>/password", methods=["POST"])
+@blp.arguments(PasswordSchema)
+@blp.response(204)
+def set_password(body: dict, username: str) -> None:
+    """Set a user's web sign-in password (admin); it also lifts a lockout."""
+    passwords.set_password(context(), username, body["password"])

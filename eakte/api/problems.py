@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, current_app, g, json, request
 from werkzeug.exceptions import HTTPException
 
 from eakte import errors
@@ -84,8 +84,19 @@ def register(app: Flask) -> None:
     app.register_error_handler(Exception, _from_unexpected)
 
 
+def status_of(error: errors.EakteError) -> int:
+    return _status_and_title(error)[0]
+
+
+def _status_and_title(error: errors.EakteError) -> tuple[int, str]:
+    return next(STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF)
+
+
 def _from_domain(error: errors.EakteError) -> Response:
-    status, title = next(STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF)
+    html = _html_instead(error)
+    if html is not None:
+        return html
+    status, title = _status_and_title(error)
     headers = {}
     if isinstance(error, errors.AuthenticationError):
         headers["WWW-Authenticate"] = 'Bearer realm="eakte"'
@@ -101,7 +112,18 @@ def _from_domain(error: errors.EakteError) -> Response:
     )
 
 
+def _html_instead(error: Exception) -> Response | None:
+    """Pages of the web client (anything outside /api/) answer in HTML, in German."""
+    render = current_app.extensions.get("eakte.html_errors")
+    if render is None or request.path.startswith("/api/"):
+        return None
+    return render(error)
+
+
 def _from_http(error: HTTPException) -> Response:
+    html = _html_instead(error)
+    if html is not None:
+        return html
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     field_errors = None
@@ -141,6 +163,9 @@ def _from_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _from_http(error)
     log.exception("unexpected error (request %s)", g.get("request_id"))
+    html = _html_instead(error)
+    if html is not None:
+        return html
     return problem(500, "internal-error", "Internal server error", "An unexpected error occurred.")
 
 

@@ -40,6 +40,8 @@ def _begin() -> None:
     g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return
+    if request.blueprint == "web":  # the web client has its own sign-in (eakte.web.session)
+        return
     if request.endpoint in UPLOAD_ENDPOINTS:
         request.max_content_length = ports().settings.max_upload_bytes
     the_ports = ports()

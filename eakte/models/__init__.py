@@ -3,7 +3,14 @@
 from eakte.models.audit import AuditCheckpoint, AuditEvent, AuditNode
 from eakte.models.documents import Document, DocumentVersion
 from eakte.models.idempotency import IdempotencyRecord
-from eakte.models.organisation import ApiToken, Department, Membership, Principal, PrincipalRole
+from eakte.models.organisation import (
+    ApiToken,
+    Department,
+    Membership,
+    Principal,
+    PrincipalRole,
+    WebSession,
+)
 from eakte.models.records import CaseFile, FilePlanNode, Grant, Process, ReferenceCounter
 from eakte.models.retention import (
     DispositionItem,
@@ -38,4 +45,5 @@ __all__ = [
     "SearchOutbox",
     "SearchState",
     "Tombstone",
+    "WebSession",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eakte.db import Base, UTCDateTime
@@ -35,6 +35,10 @@ class Principal(Base):
     kind: Mapped[str] = enum_column(PrincipalKind)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = created_at()
+    # Web sign-in (users only): an argon2id hash, and the lockout after failures.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="principal", cascade="all, delete-orphan", lazy="selectin"
@@ -96,3 +100,19 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     principal: Mapped[Principal] = relationship()
+
+
+class WebSession(Base):
+    """A signed-in browser. Only the token's hash is stored, as for API tokens."""
+
+    __tablename__ = "web_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    principal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("principal.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = created_at()
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    principal: Mapped[Principal] = relationship(lazy="joined")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from eakte.api.schemas.common import (
     UtcDateTime,
@@ -79,3 +79,8 @@ class TokenInfoSchema(ma.Schema):
     expires_at = UtcDateTime(allow_none=True)
     revoked_at = UtcDateTime(allow_none=True)
     last_used_at = UtcDateTime(allow_none=True)
+
+
+class PasswordSchema(ma.Schema):
+    # Length and content are checked by the password policy (a 422 that says why).
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))

@@ -1,0 +1,126 @@
+"""Passwords for the web sign-in: argon2id hashes, a policy, and a lockout after failures.
+
+Only users sign in to the web client; service accounts use API tokens. The
+password itself is never stored, logged or audited — only that it was set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from eakte.errors import AuthenticationError, InvalidInputError
+from eakte.models import Principal
+from eakte.models.vocabulary import GlobalRole, Outcome, PrincipalKind
+from eakte.services import access, audit
+from eakte.services.context import Context
+from eakte.services.principals import find_principal, principal_or_deny
+
+MIN_LENGTH = 12
+MAX_LENGTH = 256
+FAILURES_BEFORE_LOCK = 5
+LOCK = dt.timedelta(minutes=15)
+# argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
+HASHER = PasswordHasher()
+# Verified when the username is unknown, so that both answers take as long.
+_DUMMY_HASH = HASHER.hash("eakte: no such user")
+
+
+def check_policy(username: str, password: str) -> None:
+    problems = []
+    if len(password) < MIN_LENGTH:
+        problems.append(f"at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        problems.append(f"at most {MAX_LENGTH} characters")
+    if username.lower() in password.lower():
+        problems.append("must not contain the username")
+    if problems:
+        raise InvalidInputError(
+            "the password does not meet the policy: " + ", ".join(problems),
+            errors={"password": problems},
+        )
+
+
+def set_password(ctx: Context, username: str, password: str) -> None:
+    """An admin (or the operator's CLI) sets a user's password; a lockout ends with it."""
+    action = "principal.password_set"
+    access.require_global_role(
+        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
+    )
+    principal = principal_or_deny(ctx, username, action)
+    if principal.kind != PrincipalKind.USER:
+        raise InvalidInputError(
+            "service accounts sign in with API tokens, not passwords",
+            errors={"password": ["service accounts have no password"]},
+        )
+    check_policy(username, password)
+    principal.password_hash = HASHER.hash(password)
+    principal.failed_sign_ins = 0
+    principal.locked_until = None
+    audit.record(ctx, action, object_type="principal", object_id=username)
+    ctx.commit()
+
+
+def verify(ctx: Context, username: str, password: str) -> Principal:
+    """The user if the password is right; else a denial (audited) and AuthenticationError.
+
+    The answer never says whether the username exists. After five failures in a
+    row the account is locked for 15 minutes, right password or not.
+    """
+    action = "auth.sign_in"
+    principal = find_principal(ctx, username)
+    now = ctx.now()
+    usable = (
+        principal is not None
+        and principal.active
+        and principal.kind == PrincipalKind.USER
+        and principal.password_hash is not None
+    )
+    if not usable:
+        _matches(_DUMMY_HASH, password)
+        raise _refused(ctx, action, username, "unknown user or no password")
+    if principal.locked_until is not None and principal.locked_until > now:
+        raise _refused(ctx, action, username, "locked after repeated failures")
+    if not _matches(principal.password_hash, password):
+        principal.failed_sign_ins += 1
+        locked = principal.failed_sign_ins >= FAILURES_BEFORE_LOCK
+        if locked:
+            principal.locked_until = now + LOCK
+            principal.failed_sign_ins = 0
+        failures = principal.failed_sign_ins
+        ctx.commit()  # the count survives the denial's rollback
+        raise _refused(
+            ctx,
+            action,
+            username,
+            "locked after repeated failures" if locked else "wrong password",
+            failures=failures,
+        )
+    if HASHER.check_needs_rehash(principal.password_hash):
+        principal.password_hash = HASHER.hash(password)
+    principal.failed_sign_ins = 0
+    principal.locked_until = None
+    return principal
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _refused(ctx: Context, action: str, username: str, reason: str, **details: object) -> Exception:
+    ctx.session.rollback()
+    audit.record(
+        ctx,
+        action,
+        object_type="principal",
+        object_id=username[:64],
+        outcome=Outcome.DENIED,
+        details={"reason": reason, **details},
+    )
+    ctx.commit()
+    return AuthenticationError("wrong username or password, or the account is locked")

@@ -1,0 +1,183 @@
+"""Per-request plumbing of the web client: the session cookie, CSRF, German error pages."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+
+from eakte.errors import EakteError
+from eakte.services import web_sessions
+from eakte.services.context import Context
+
+COOKIE = "eakte_sitzung"
+FORM_COOKIE = "eakte_formular"  # CSRF before sign-in: double submit
+CSRF_FIELD = "csrf"
+
+# What a clerk reads when something goes wrong: plain German, no codes.
+MESSAGES = {
+    400: (
+        "Anfrage nicht verständlich",
+        "Das Formular war unvollständig oder abgelaufen. "
+        "Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
+    ),
+    401: ("Bitte anmelden", "Sie sind nicht (mehr) angemeldet."),
+    403: ("Keine Berechtigung", "Für diese Aktion fehlt Ihnen die nötige Berechtigung."),
+    404: (
+        "Nicht gefunden",
+        "Diese Seite oder Akte gibt es nicht, oder Sie dürfen sie nicht sehen.",
+    ),
+    405: ("Nicht möglich", "Diese Aktion ist hier nicht vorgesehen."),
+    409: (
+        "Nicht möglich",
+        "Die Aktion passt nicht zum aktuellen Stand, "
+        "z. B. weil die Akte bereits abgeschlossen ist.",
+    ),
+    410: (
+        "Nicht mehr vorhanden",
+        "Diese Akte wurde ausgesondert (vernichtet oder an das Archiv abgegeben).",
+    ),
+    413: ("Datei zu groß", "Die Datei ist größer als erlaubt."),
+    500: (
+        "Technischer Fehler",
+        "Es ist ein Fehler aufgetreten. Bitte versuchen Sie es später noch einmal.",
+    ),
+    503: (
+        "Vorübergehend nicht erreichbar",
+        "Ein benötigter Dienst ist gerade nicht erreichbar. "
+        "Bitte versuchen Sie es in einigen Minuten noch einmal.",
+    ),
+}
+
+
+def register(app: Flask) -> None:
+    # The API's error handlers answer problem+json; pages outside /api/ get these instead.
+    app.extensions["eakte.html_errors"] = error_page
+
+
+def ctx() -> Context:
+    return g.ctx
+
+
+def begin() -> None:
+    """Runs before every page: a context for the caller, signed in or not."""
+    ports = current_app.extensions["eakte"]
+    session = ports.session_factory()
+    g.db = session
+    g.ctx = Context(
+        ports=ports,
+        session=session,
+        request_id=g.get("request_id"),
+        client_address=request.remote_addr,
+    )
+    g.web_session = web_sessions.resume(g.ctx, request.cookies.get(COOKIE))
+    if g.web_session is not None:
+        g.ctx.actor = g.web_session.principal
+    if request.method == "POST" and not _csrf_ok():
+        abort(400)
+
+
+def _csrf_ok() -> bool:
+    submitted = request.form.get(CSRF_FIELD)
+    if g.web_session is not None:
+        return web_sessions.csrf_ok(g.web_session, submitted)
+    expected = request.cookies.get(FORM_COOKIE)
+    return (
+        bool(expected)
+        and bool(submitted)
+        and hmac.compare_digest((expected or "").encode(), (submitted or "").encode())
+    )
+
+
+def csrf_token() -> str:
+    """For the forms of this page; before sign-in a double-submit cookie backs it."""
+    if g.get("web_session") is not None:
+        return g.web_session.csrf_token
+    if "form_token" not in g:
+        g.form_token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)
+    return g.form_token
+
+
+def finish(response: Response) -> Response:
+    token = g.get("form_token")
+    if token and request.cookies.get(FORM_COOKIE) != token:
+        _cookie(response, FORM_COOKIE, token)
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'self'; "
+        "base-uri 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    _cookie(response, COOKIE, token)
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(
+        COOKIE, path="/", secure=request.is_secure, httponly=True, samesite="Lax"
+    )
+
+
+def _cookie(response: Response, name: str, value: str) -> None:
+    # No max-age: the cookie ends with the browser; the server ends the session earlier.
+    response.set_cookie(
+        name, value, path="/", httponly=True, samesite="Lax", secure=request.is_secure
+    )
+
+
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Pages for signed-in users; others go to the sign-in page and come back."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.get("web_session") is None:
+            return redirect(url_for("web.sign_in", weiter=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site, never another host (open redirects)."""
+    if not target:
+        return url_for("web.case_files")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("web.case_files")
+    return target
+
+
+def error_page(error: Exception) -> Response:
+    if isinstance(error, EakteError):
+        from eakte.api.problems import status_of
+
+        status = status_of(error)
+    elif isinstance(error, HTTPException):
+        status = error.code or 500
+    else:
+        status = 500
+    title, text = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+    if status == 401:
+        return redirect(url_for("web.sign_in"))
+    body = render_template("fehler.html", status=status, title=title, text=text)
+    return Response(body, status=status, mimetype="text/html")
