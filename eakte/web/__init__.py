@@ -2,16 +2,27 @@
 
 No database access and no access rules of its own: every page calls a use case
 with the signed-in user's context, so each page action is checked and audited
-exactly like the API call it corresponds to.
+exactly like the API call it corresponds to. One module per area adds its
+routes to the one blueprint (`blueprint.py`).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from eakte.web import pages, session
+from eakte.web import (  # noqa: F401 - importing a page module registers its routes
+    admin,
+    audit,
+    case_files,
+    documents,
+    retention,
+    search,
+    session,
+    sign_in,
+)
+from eakte.web.blueprint import blp
 
 
 def init_web(app: Flask) -> None:
-    app.register_blueprint(pages.blp)
+    app.register_blueprint(blp)
     session.register(app)

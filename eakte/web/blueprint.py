@@ -1,0 +1,49 @@
+"""The one blueprint every page module adds its routes to, and the navigation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g
+
+from eakte.errors import EakteError
+from eakte.models.vocabulary import GlobalRole
+from eakte.web import session
+
+blp = Blueprint(
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
+)
+blp.before_request(session.begin)
+blp.after_request(session.finish)
+blp.register_error_handler(EakteError, session.error_page)
+
+# (endpoint, label, global role needed or None): shown when the page exists and the
+# user has the role. Pages check access themselves (through the services); this only
+# keeps the menu short.
+NAVIGATION = [
+    ("web.case_files", "Meine Akten", None),
+    ("web.new_case_file", "Akte anlegen", None),
+    ("web.search", "Suche", None),
+    ("web.retention", "Aufbewahrung", GlobalRole.RECORDS_MANAGER),
+    ("web.audit", "Protokoll", GlobalRole.AUDITOR),
+    ("web.admin", "Verwaltung", GlobalRole.ADMIN),
+]
+
+
+@blp.app_context_processor
+def _page_globals() -> dict:
+    return {
+        "csrf_token": session.csrf_token,
+        "CSRF_FIELD": session.CSRF_FIELD,
+        "navigation": _navigation,
+    }
+
+
+def _navigation() -> list[tuple[str, str]]:
+    web_session = g.get("web_session")
+    if web_session is None:
+        return []
+    roles = web_session.principal.global_roles
+    return [
+        (endpoint, label)
+        for endpoint, label, role in NAVIGATION
+        if endpoint in current_app.view_functions and (role is None or role.value in roles)
+    ]

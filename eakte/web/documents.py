@@ -1,0 +1,3 @@
+"""Dokumente: Versionen, Vorschau, Download."""
+
+from __future__ import annotations

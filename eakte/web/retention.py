@@ -1,0 +1,3 @@
+"""Aufbewahrung (Registratur): fällige Akten, Aussonderungssperren, Aussonderungsvorschläge."""
+
+from __future__ import annotations

@@ -1,0 +1,46 @@
+"""Sign-in and sign-out; the start page leads to Meine Akten."""
+
+from __future__ import annotations
+
+from flask import Response, g, make_response, redirect, render_template, request, url_for
+
+from eakte.errors import AuthenticationError
+from eakte.services import web_sessions
+from eakte.web import session
+from eakte.web.blueprint import blp
+from eakte.web.session import ctx
+
+
+@blp.get("/")
+def home() -> Response:
+    return redirect(url_for("web.case_files"))
+
+
+@blp.route("/anmelden", methods=["GET", "POST"])
+def sign_in() -> Response | str:
+    target = session.safe_next(request.values.get("weiter"))
+    if g.get("web_session") is not None:
+        return redirect(target)
+    error = None
+    username = request.form.get("benutzername", "").strip()
+    if request.method == "POST":
+        try:
+            started = web_sessions.sign_in(ctx(), username, request.form.get("passwort", ""))
+        except AuthenticationError:
+            error = (
+                "Benutzername oder Passwort ist falsch, oder das Konto ist vorübergehend gesperrt."
+            )
+        else:
+            response = redirect(target)
+            session.set_session_cookie(response, started.token)
+            return response
+    page = render_template("anmelden.html", error=error, username=username, weiter=target)
+    return make_response(page, 401 if error else 200)
+
+
+@blp.post("/abmelden")
+def sign_out() -> Response:
+    web_sessions.sign_out(ctx(), request.cookies.get(session.COOKIE))
+    response = redirect(url_for("web.sign_in"))
+    session.clear_session_cookie(response)
+    return response
