@@ -421,7 +421,7 @@ def _progress(label: str):  # noqa: ANN202
 @main.command()
 def demo() -> None:
     """Load German sample data: departments, Aktenplan, users, case files."""
-    from eakte.services.demo import load_demo_data
+    from eakte.services.demo import DEMO_PASSWORD, load_demo_data
 
     with _system() as system:
         logins = load_demo_data(system)
@@ -431,6 +431,7 @@ def demo() -> None:
     click.echo("Demo users and their API tokens:")
     for login in logins:
         click.echo(f"  {login.username:<12} {login.display_name:<32} {login.token}")
+    click.echo(f"Web sign-in (http://127.0.0.1:8000/): any of them, password {DEMO_PASSWORD}")
 
 
 def _check_username(username: str) -> None:

@@ -6,7 +6,15 @@ import io
 from dataclasses import dataclass
 
 from eakte.models.vocabulary import DepartmentRole, Disposition, GlobalRole, PrincipalKind
-from eakte.services import case_files, departments, documents, file_plan, principals, tokens
+from eakte.services import (
+    case_files,
+    departments,
+    documents,
+    file_plan,
+    passwords,
+    principals,
+    tokens,
+)
 from eakte.services.context import Context
 
 DEPARTMENTS = [
@@ -98,6 +106,10 @@ DOCUMENTS = [
 ]
 
 
+# Every demo user signs in to the web client with this password (demo data only).
+DEMO_PASSWORD = "Musterstadt-2026"  # noqa: S105 - printed by `eakte demo`, demo data only
+
+
 @dataclass(frozen=True)
 class DemoLogin:
     username: str
@@ -134,6 +146,7 @@ def load_demo_data(system: Context) -> list[DemoLogin] | None:
         for role in roles:
             principals.grant_role(system, username, role)
         token, _ = tokens.create_token(system, username)
+        passwords.set_password(system, username, DEMO_PASSWORD)
         logins.append(DemoLogin(username, display_name, token))
     created = []
     for username, department, node, title, confidential in CASE_FILES:

@@ -128,6 +128,17 @@ def test_demo_loads_a_german_municipality_once(instance_env):
     titles = [c["title"] for c in anna.get("/case-files").get_json()["items"]]
     assert "Gewerbeanmeldung Bäckerei Sommer, Hauptstraße 12" in titles
     assert not any("Wohngeld" in t for t in titles)  # Sozialamt's files stay hidden
+    from eakte.services.demo import DEMO_PASSWORD
+
+    assert DEMO_PASSWORD in result.stdout
+    browser = app.test_client()
+    form = browser.get("/anmelden").get_data(as_text=True)
+    csrf = form.split('name="csrf" value="')[1].split('"')[0]
+    signed_in = browser.post(
+        "/anmelden", data={"csrf": csrf, "benutzername": "a.schmidt", "passwort": DEMO_PASSWORD}
+    )
+    assert signed_in.status_code == 302
+    assert "Gewerbeanmeldung Bäckerei Sommer" in browser.get("/akten").get_data(as_text=True)
     app.extensions["eakte"].session_factory.kw["bind"].dispose()
     again = eakte(instance_env, "demo")
     assert again.returncode == 0 and "there already" in again.stderr
