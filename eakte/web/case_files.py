@@ -1,24 +1,407 @@
-"""Akten: Meine Akten; anlegen, ansehen, Dokumente hochladen, abschließen, Freigaben."""
+"""Akten: Meine Akten; anlegen, ansehen, Vorgänge, abschließen (zdA), Freigaben."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+import datetime as dt
+import uuid
+from typing import Any
 
-from eakte.models.vocabulary import CaseFileStatus
+from flask import Response, abort, g, redirect, render_template, request, url_for
+
+from eakte.errors import AccessDeniedError, EakteError, InvalidInputError
+from eakte.models import CaseFile
+from eakte.models.permissions import Access
+from eakte.models.records import TITLE_MAX
+from eakte.models.vocabulary import CaseFileStatus, Disposition, GrantPermission
+from eakte.retention.policy import retain_until
+from eakte.services import access
 from eakte.services import case_files as case_file_service
+from eakte.services import documents as document_service
+from eakte.services import file_plan as file_plan_service
+from eakte.services import grants as grant_service
+from eakte.services import processes as process_service
+from eakte.services.pagination import Page
 from eakte.web.blueprint import blp
-from eakte.web.session import ctx, signed_in
+from eakte.web.session import MESSAGES, ctx, signed_in
 
 STATUS_LABELS = {CaseFileStatus.OPEN: "offen", CaseFileStatus.CLOSED: "zdA"}
+PERMISSION_LABELS = {GrantPermission.READ: "lesen", GrantPermission.WRITE: "bearbeiten"}
+DISPOSITION_LABELS = {
+    Disposition.ARCHIVE: "danach wird sie dem Archiv angeboten",
+    Disposition.DESTROY: "danach wird sie vernichtet",
+}
+PAGE_SIZE = 50
+# A text filter scans at most this many service pages per screen (the service has no
+# text parameter yet), then offers to search on.
+TEXT_SCAN_PAGES = 10
+TEXT_SCAN_SIZE = 100
+
+SORT_KEYS = {
+    "aktenzeichen": lambda c: c.reference,
+    "titel": lambda c: c.title.casefold(),
+    "amt": lambda c: c.department.code,
+    "status": lambda c: c.status,
+    "angelegt": lambda c: c.created_at,
+}
+
+# The services speak English to developers; clerks read these instead.
+FIELD_MESSAGES = {
+    "the file is empty": "Die Datei ist leer. Leere Dateien werden nicht angenommen.",
+    "not a process of this case file": "Dieser Vorgang gehört nicht zu dieser Akte.",
+    "unknown file plan code": "Diesen Eintrag gibt es im Aktenplan nicht.",
+    "unknown department": "Dieses Amt gibt es nicht.",
+    "give department or principal": "Bitte geben Sie entweder ein Amt oder eine Person an.",
+    "not allowed on a confidential case file": (
+        "Eine vertrauliche Akte kann nur einzelnen Personen freigegeben werden."
+    ),
+    "unknown principal": "Diese Person ist nicht bekannt.",
+    "must lie in the future": "Das Datum muss in der Zukunft liegen.",
+}
+GENERIC_FIELD_MESSAGE = "Bitte prüfen Sie diese Angabe."
+
+
+# --- helpers shared with documents.py -------------------------------------------------
+
+
+def german(message: str) -> str:
+    for english, text in FIELD_MESSAGES.items():
+        if english in message:
+            return text
+    return GENERIC_FIELD_MESSAGE
+
+
+def field_errors(error: InvalidInputError, fields: dict[str, str]) -> dict[str, str]:
+    """The service's field errors in German, keyed by our form field names.
+
+    `fields` maps service field names to form field names; anything else lands on
+    `fallback` (the first form field) so that no error goes unseen.
+    """
+    found: dict[str, str] = {}
+    fallback = next(iter(fields.values()))
+    for name, messages in (error.errors or {}).items():
+        text = messages[0] if isinstance(messages, list) and messages else str(messages)
+        found.setdefault(fields.get(name, fallback), german(text))
+    if not found:
+        found[fallback] = german(error.detail)
+    return found
+
+
+def error_text(error: EakteError) -> str:
+    """One German sentence for an error that has no field."""
+    from eakte.api.problems import status_of
+
+    if isinstance(error, InvalidInputError):
+        return german(error.detail)
+    status = status_of(error)
+    return MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])[1]
+
+
+def tz_local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(g.ctx.ports.timezone)
+
+
+@blp.app_template_filter("akte_datum")
+def _date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, dt.datetime):
+        value = tz_local(value)
+    return value.strftime("%d.%m.%Y")
+
+
+@blp.app_template_filter("akte_zeit")
+def _time(value: dt.datetime | None) -> str:
+    if value is None:
+        return "–"
+    return tz_local(value).strftime("%d.%m.%Y, %H:%M Uhr")
+
+
+@blp.app_template_filter("akte_groesse")
+def size_text(size: int | None) -> str:
+    """Human-readable size in German number format: 1,5 MB."""
+    if size is None:
+        return "–"
+    if size < 1024:
+        return f"{size} Byte"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}".replace(".", ",")
+
+
+def can(case_file: CaseFile, needed: Access) -> bool:
+    """What the service's own rule grants the user here; only to hide forms that would fail."""
+    return access.access_to_case_file(ctx(), case_file) >= needed
+
+
+# --- Meine Akten ----------------------------------------------------------------------
 
 
 @blp.get("/akten")
 @signed_in
 def case_files() -> str:
     """Meine Akten: the case files of the user's departments and grants."""
-    status = request.args.get("status")
+    status = request.args.get("status", "")
     chosen = CaseFileStatus(status) if status in STATUS_LABELS else None
-    page = case_file_service.list_case_files(
-        ctx(), status=chosen, limit=50, cursor=request.args.get("weiter") or None
+    node = request.args.get("aktenplan", "").strip()
+    text = request.args.get("text", "").strip()
+    sort = request.args.get("sortierung", "")
+    descending = request.args.get("richtung", "") == "ab"
+    nodes = file_plan_service.list_nodes(ctx())
+    if node and node not in {n.code for n in nodes}:
+        node = ""
+    page = _matching_page(chosen, node or None, text, request.args.get("weiter") or None)
+    items = list(page.items)
+    if sort in SORT_KEYS:
+        items.sort(key=SORT_KEYS[sort], reverse=descending)
+    filters = {"status": status if chosen else "", "aktenplan": node, "text": text}
+    return render_template(
+        "akten.html",
+        items=items,
+        next_cursor=page.next,
+        first_page=not request.args.get("weiter"),
+        filters=filters,
+        query={k: v for k, v in filters.items() if v},
+        nodes=nodes,
+        sort=sort if sort in SORT_KEYS else "",
+        descending=descending,
+        labels=STATUS_LABELS,
+        status=filters["status"],
     )
-    return render_template("akten.html", page=page, status=status or "", labels=STATUS_LABELS)
+
+
+def _matching_page(
+    status: CaseFileStatus | None, node: str | None, text: str, cursor: str | None
+) -> Page[CaseFile]:
+    if not text:
+        return case_file_service.list_case_files(
+            ctx(), status=status, file_plan=node, limit=PAGE_SIZE, cursor=cursor
+        )
+    needle = text.casefold()
+    found: list[CaseFile] = []
+    for _ in range(TEXT_SCAN_PAGES):
+        page = case_file_service.list_case_files(
+            ctx(), status=status, file_plan=node, limit=TEXT_SCAN_SIZE, cursor=cursor
+        )
+        found += [
+            c
+            for c in page.items
+            if needle in c.reference.casefold() or needle in c.title.casefold()
+        ]
+        cursor = page.next
+        if cursor is None or len(found) >= PAGE_SIZE:
+            break
+    return Page(found, cursor)
+
+
+# --- Akte anlegen ---------------------------------------------------------------------
+
+
+@blp.route("/akten/neu", methods=["GET", "POST"])
+@signed_in
+def new_case_file() -> Response | tuple[str, int] | str:
+    nodes = file_plan_service.list_nodes(ctx())
+    departments = sorted((m.department for m in ctx().actor.memberships), key=lambda d: d.code)
+    form = {
+        "aktenplan": request.form.get("aktenplan", "").strip(),
+        "amt": request.form.get("amt", departments[0].code if len(departments) == 1 else ""),
+        "titel": request.form.get("titel", "").strip(),
+        "vertraulich": bool(request.form.get("vertraulich")),
+    }
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        errors = _check_new(form, departments)
+        if not errors:
+            try:
+                created = case_file_service.create_case_file(
+                    ctx(),
+                    file_plan=form["aktenplan"].split(" ", 1)[0],
+                    department=form["amt"],
+                    title=form["titel"],
+                    confidential=form["vertraulich"],
+                )
+            except InvalidInputError as error:
+                errors = field_errors(
+                    error, {"file_plan": "aktenplan", "department": "amt", "title": "titel"}
+                )
+            except AccessDeniedError:
+                errors = {"amt": "In diesem Amt dürfen Sie keine Akten anlegen."}
+            else:
+                return redirect(url_for("web.case_file", case_file_id=created.id, neu=1))
+    page = render_template(
+        "akte_neu.html", nodes=nodes, departments=departments, form=form, errors=errors
+    )
+    return (page, 422) if errors else page
+
+
+def _check_new(form: dict[str, Any], departments: list) -> dict[str, str]:
+    errors = {}
+    if not form["aktenplan"]:
+        errors["aktenplan"] = "Bitte wählen Sie einen Eintrag aus dem Aktenplan."
+    if form["amt"] not in {d.code for d in departments}:
+        errors["amt"] = "Bitte wählen Sie das Amt, für das Sie die Akte anlegen."
+    if not form["titel"]:
+        errors["titel"] = "Bitte geben Sie einen Titel ein."
+    elif len(form["titel"]) > TITLE_MAX:
+        errors["titel"] = f"Der Titel darf höchstens {TITLE_MAX} Zeichen lang sein."
+    return errors
+
+
+# --- Akte -----------------------------------------------------------------------------
+
+
+@blp.get("/akten/<uuid:case_file_id>")
+@signed_in
+def case_file(case_file_id: uuid.UUID) -> str:
+    return render_case_file(case_file_id)
+
+
+def render_case_file(
+    case_file_id: uuid.UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Any:
+    """The Akte page; also re-shown with German errors after a failed form."""
+    record = case_file_service.get_case_file(ctx(), case_file_id)
+    processes = process_service.list_processes(ctx(), case_file_id)
+    documents = document_service.list_documents(ctx(), case_file_id, limit=500, cursor=None).items
+    grants = None
+    if can(record, Access.MANAGE):
+        try:
+            grants = grant_service.list_grants(ctx(), case_file_id)
+        except AccessDeniedError:
+            grants = None
+    is_open = record.status == CaseFileStatus.OPEN.value
+    page = render_template(
+        "akte.html",
+        akte=record,
+        processes=processes,
+        process_titles={p.id: p.title for p in processes},
+        documents=documents,
+        grants=grants,
+        writable=is_open and can(record, Access.WRITE),
+        is_open=is_open,
+        labels=STATUS_LABELS,
+        permission_labels=PERMISSION_LABELS,
+        errors=errors or {},
+        form=form or {},
+        new=request.args.get("neu") == "1",
+        uploaded=request.args.get("hochgeladen", type=int),
+        notice=request.args.get("hinweis", ""),
+    )
+    return page, status
+
+
+@blp.post("/akten/<uuid:case_file_id>/vorgaenge")
+@signed_in
+def new_process(case_file_id: uuid.UUID) -> Any:
+    title = request.form.get("vorgang_titel", "").strip()
+    if not title or len(title) > TITLE_MAX:
+        text = "Bitte geben Sie einen Titel für den Vorgang ein."
+        if title:
+            text = f"Der Titel darf höchstens {TITLE_MAX} Zeichen lang sein."
+        return render_case_file(
+            case_file_id, errors={"vorgang_titel": text}, form={"vorgang_titel": title}, status=422
+        )
+    process_service.create_process(ctx(), case_file_id, title=title)
+    return redirect(url_for("web.case_file", case_file_id=case_file_id, hinweis="vorgang"))
+
+
+# --- zdA-Verfügung --------------------------------------------------------------------
+
+
+@blp.route("/akten/<uuid:case_file_id>/abschliessen", methods=["GET", "POST"])
+@signed_in
+def close_case_file(case_file_id: uuid.UUID) -> Any:
+    if request.method == "POST":
+        case_file_service.close_case_file(ctx(), case_file_id)
+        return redirect(url_for("web.case_file", case_file_id=case_file_id, hinweis="zda"))
+    record = case_file_service.get_case_file(ctx(), case_file_id)
+    node = record.file_plan_node
+    return render_template(
+        "akte_abschliessen.html",
+        akte=record,
+        is_open=record.status == CaseFileStatus.OPEN.value,
+        keep_until=retain_until(ctx().today(), node.retention_years),
+        afterwards=DISPOSITION_LABELS.get(Disposition(node.disposition), ""),
+    )
+
+
+# --- Freigaben ------------------------------------------------------------------------
+
+
+@blp.post("/akten/<uuid:case_file_id>/freigaben")
+@signed_in
+def new_grant(case_file_id: uuid.UUID) -> Any:
+    form = {
+        "freigabe_art": request.form.get("freigabe_art", "amt"),
+        "freigabe_amt": request.form.get("freigabe_amt", "").strip(),
+        "freigabe_person": request.form.get("freigabe_person", "").strip(),
+        "freigabe_recht": request.form.get("freigabe_recht", "read"),
+        "freigabe_bis": request.form.get("freigabe_bis", "").strip(),
+    }
+    errors: dict[str, str] = {}
+    grantee = form["freigabe_person"] if form["freigabe_art"] == "person" else form["freigabe_amt"]
+    field = "freigabe_person" if form["freigabe_art"] == "person" else "freigabe_amt"
+    if not grantee:
+        errors[field] = (
+            "Bitte geben Sie den Benutzernamen an."
+            if form["freigabe_art"] == "person"
+            else "Bitte geben Sie das Amt an (z. B. 50)."
+        )
+    try:
+        permission = GrantPermission(form["freigabe_recht"])
+    except ValueError:
+        errors["freigabe_recht"] = "Bitte wählen Sie lesen oder bearbeiten."
+    expires = None
+    if form["freigabe_bis"]:
+        try:
+            day = dt.date.fromisoformat(form["freigabe_bis"])
+        except ValueError:
+            errors["freigabe_bis"] = "Bitte geben Sie ein Datum ein (TT.MM.JJJJ)."
+        else:  # valid through the whole day, as a clerk reads "bis 30.06."
+            expires = dt.datetime.combine(day, dt.time(23, 59, 59), ctx().ports.timezone)
+    if not errors:
+        try:
+            grant_service.create_grant(
+                ctx(),
+                case_file_id,
+                department=grantee if field == "freigabe_amt" else None,
+                principal=grantee if field == "freigabe_person" else None,
+                permission=permission,
+                expires_at=expires,
+            )
+        except InvalidInputError as error:
+            errors = field_errors(
+                error,
+                {"department": field, "principal": field, "expires_at": "freigabe_bis"},
+            )
+        else:
+            return redirect(
+                url_for("web.case_file", case_file_id=case_file_id, hinweis="freigabe")
+                + "#freigaben"
+            )
+    return render_case_file(case_file_id, errors=errors, form=form, status=422)
+
+
+@blp.post("/akten/<uuid:case_file_id>/freigaben/<uuid:grant_id>/entfernen")
+@signed_in
+def delete_grant(case_file_id: uuid.UUID, grant_id: uuid.UUID) -> Response:
+    grant_service.delete_grant(ctx(), case_file_id, grant_id)
+    return redirect(
+        url_for("web.case_file", case_file_id=case_file_id, hinweis="freigabe_entfernt")
+        + "#freigaben"
+    )
+
+
+def require_int(value: str | None) -> int | None:
+    """A version number from the query string, or 404 for nonsense."""
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        abort(404)
+    return int(value)
