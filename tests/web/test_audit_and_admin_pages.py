@@ -19,15 +19,6 @@ def text_of(response) -> str:  # noqa: ANN001
     return html.unescape(response.get_data(as_text=True))
 
 
-def signed_in_as(app, town, username: str):  # noqa: ANN001, ANN201
-    """A browser signed in as `username` (its password set through the admin API first)."""
-    response = town.admin.post(f"/principals/{username}/password", {"password": PASSWORD})
-    assert response.status_code == 204, response.get_json()
-    browser = app.test_client()
-    assert sign_in(browser, username, PASSWORD).status_code == 302
-    return browser
-
-
 def post_form(browser, page_path: str, action: str, data: dict):  # noqa: ANN001, ANN201
     """Submit a form as a browser does: with the CSRF token of the page it sits on."""
     token = csrf(browser.get(page_path).get_data(as_text=True))
@@ -42,13 +33,13 @@ def activity(town) -> dict:  # noqa: ANN001
 
 
 @pytest.fixture
-def audrey(app, town):  # noqa: ANN001, ANN201
-    return signed_in_as(app, town, "audrey")
+def audrey(browser_for):  # noqa: ANN001, ANN201
+    return browser_for("audrey")
 
 
 @pytest.fixture
-def admin(app, town):  # noqa: ANN001, ANN201
-    return signed_in_as(app, town, "admin")
+def admin(browser_for):  # noqa: ANN001, ANN201
+    return browser_for("admin")
 
 
 # --- Protokoll ---------------------------------------------------------------------
@@ -165,8 +156,8 @@ def test_export_streams_jsonl_and_csv_and_is_audited(town, ports, audrey) -> Non
     assert [e.details["format"] for e in exports] == ["jsonl", "csv"]
 
 
-def test_others_get_the_german_403_page(app, town) -> None:  # noqa: ANN001
-    anna = signed_in_as(app, town, "anna")
+def test_others_get_the_german_403_page(browser_for) -> None:  # noqa: ANN001
+    anna = browser_for("anna")
     for path in ("/protokoll", "/protokoll/export?format=jsonl", "/verwaltung"):
         response = anna.get(path)
         assert response.status_code == 403, path

@@ -8,27 +8,13 @@ import re
 
 import pytest
 
-from tests.web.test_sign_in import PASSWORD, csrf, sign_in
+from tests.web.test_sign_in import csrf
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-@pytest.fixture
-def browser_for(app, town):  # noqa: ANN001, ANN201
-    """A signed-in test client per user (each with its own cookies)."""
-
-    def make(username: str):  # noqa: ANN202
-        response = town.admin.post(f"/principals/{username}/password", {"password": PASSWORD})
-        assert response.status_code == 204
-        client = app.test_client()
-        assert sign_in(client, username, PASSWORD).status_code == 302
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -11,21 +11,7 @@ import pytest
 from eakte.services import retention
 from tests.api.test_retention import closed_file
 from tests.api.test_search import LETTER, drain, upload_text
-from tests.web.test_sign_in import PASSWORD, csrf, sign_in
-
-
-@pytest.fixture
-def signed_in(app, town):  # noqa: ANN001, ANN201
-    """A browser signed in as the given user (the admin sets their password first)."""
-
-    def browser_for(username: str):  # noqa: ANN202
-        response = town.admin.post(f"/principals/{username}/password", {"password": PASSWORD})
-        assert response.status_code == 204
-        browser = app.test_client()
-        assert sign_in(browser, username, PASSWORD).status_code == 302
-        return browser
-
-    return browser_for
+from tests.web.test_sign_in import csrf
 
 
 def text(response) -> str:  # noqa: ANN001
@@ -43,9 +29,9 @@ def letter(town, ports):  # noqa: ANN001, ANN201
     return case_file, document
 
 
-def test_anna_finds_the_letter_with_marked_words_and_links(signed_in, letter) -> None:  # noqa: ANN001
+def test_anna_finds_the_letter_with_marked_words_and_links(browser_for, letter) -> None:  # noqa: ANN001
     case_file, document = letter
-    anna = signed_in("anna")
+    anna = browser_for("anna")
     response = anna.get("/suche", query_string={"q": "Genehmigung"})
     assert response.status_code == 200
     page = text(response)
@@ -58,15 +44,15 @@ def test_anna_finds_the_letter_with_marked_words_and_links(signed_in, letter) ->
     assert 'label for="q">Suchbegriff</label>' in page
 
 
-def test_ben_of_another_department_sees_no_hit_and_no_snippet(signed_in, letter) -> None:  # noqa: ANN001
+def test_ben_of_another_department_sees_no_hit_and_no_snippet(browser_for, letter) -> None:  # noqa: ANN001
     case_file, _ = letter
-    page = text(signed_in("ben").get("/suche", query_string={"q": "Genehmigung"}))
+    page = text(browser_for("ben").get("/suche", query_string={"q": "Genehmigung"}))
     assert "0 Treffer" in page
     assert "<mark>" not in page and "Genehmigungen" not in page
     assert case_file["reference"] not in page and "Bescheid Bauantrag" not in page
 
 
-def test_markup_in_a_document_is_shown_escaped(signed_in, town, ports) -> None:  # noqa: ANN001
+def test_markup_in_a_document_is_shown_escaped(browser_for, town, ports) -> None:  # noqa: ANN001
     case_file = town.case_file()
     # An HTML page whose text (after extraction) holds a literal script tag.
     page_text = (
@@ -81,14 +67,14 @@ def test_markup_in_a_document_is_shown_escaped(signed_in, town, ports) -> None: 
         filename="<i>name</i>.html",
     )
     drain(ports)
-    page = text(signed_in("anna").get("/suche", query_string={"q": "Widerspruch"}))
+    page = text(browser_for("anna").get("/suche", query_string={"q": "Widerspruch"}))
     assert "1 Treffer" in page and "<mark>Widerspruch</mark>" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script" not in page and "<img" not in page and "<i>" not in page
 
 
-def test_filters_narrow_the_search_and_keep_their_values(signed_in, letter) -> None:  # noqa: ANN001
-    anna = signed_in("anna")
+def test_filters_narrow_the_search_and_keep_their_values(browser_for, letter) -> None:  # noqa: ANN001
+    anna = browser_for("anna")
     pdf_only = text(anna.get("/suche", query_string={"q": "Genehmigung", "art": "application/pdf"}))
     assert "0 Treffer" in pdf_only
     assert '<option value="application/pdf" selected>' in pdf_only
@@ -103,8 +89,8 @@ def test_filters_narrow_the_search_and_keep_their_values(signed_in, letter) -> N
     assert "Bitte geben Sie ein Datum ein" in text(bad)
 
 
-def test_an_unclosed_quote_is_explained_in_german_next_to_the_field(signed_in, letter) -> None:  # noqa: ANN001
-    response = signed_in("anna").get("/suche", query_string={"q": '"Grundstück in'})
+def test_an_unclosed_quote_is_explained_in_german_next_to_the_field(browser_for, letter) -> None:  # noqa: ANN001
+    response = browser_for("anna").get("/suche", query_string={"q": '"Grundstück in'})
     assert response.status_code == 400
     page = text(response)
     assert "Anführungszeichen" in page
@@ -112,14 +98,14 @@ def test_an_unclosed_quote_is_explained_in_german_next_to_the_field(signed_in, l
     assert "not closed" not in page and "Treffer" not in page
 
 
-def test_results_are_paged_with_the_next_cursor(signed_in, town, ports) -> None:  # noqa: ANN001
+def test_results_are_paged_with_the_next_cursor(browser_for, town, ports) -> None:  # noqa: ANN001
     from eakte.web import search as search_page
 
     case_file = town.case_file()
     for number in range(search_page.PAGE_SIZE + 2):
         upload_text(town.anna, case_file["id"], f"Genehmigung Nummer {number}")
     drain(ports)
-    anna = signed_in("anna")
+    anna = browser_for("anna")
     first = text(anna.get("/suche", query_string={"q": "Genehmigung"}))
     assert f"{search_page.PAGE_SIZE + 2} Treffer" in first
     assert first.count('class="fundstellen"') == search_page.PAGE_SIZE
@@ -153,9 +139,11 @@ def due_file(town):  # noqa: ANN001, ANN201
     return closed, as_of
 
 
-def test_rita_sees_due_files_places_and_releases_a_hold(signed_in, town, system, due_file) -> None:  # noqa: ANN001
+def test_rita_sees_due_files_places_and_releases_a_hold(
+    browser_for, town, system, due_file
+) -> None:  # noqa: ANN001
     closed, as_of = due_file
-    rita = signed_in("rita")
+    rita = browser_for("rita")
     page = text(rita.get("/aufbewahrung", query_string={"stichtag": as_of.isoformat()}))
     assert "Fällige Akten" in page and closed["reference"] in page
     assert "Wohngeldantrag Familie Sommer" in page and "vernichten" in page
@@ -197,9 +185,9 @@ def test_rita_sees_due_files_places_and_releases_a_hold(signed_in, town, system,
     assert "Keine aktiven Aussonderungssperren" in page
 
 
-def test_a_hold_by_the_address_of_the_case_file(signed_in, town) -> None:  # noqa: ANN001
+def test_a_hold_by_the_address_of_the_case_file(browser_for, town) -> None:  # noqa: ANN001
     case_file = town.case_file(title="Noch offen")
-    rita = signed_in("rita")
+    rita = browser_for("rita")
     token = form_csrf(rita)
     unknown = rita.post(
         "/aufbewahrung/sperren",
@@ -220,10 +208,10 @@ def test_a_hold_by_the_address_of_the_case_file(signed_in, town) -> None:  # noq
     assert case_file["reference"] in text(rita.get("/aufbewahrung"))
 
 
-def test_four_eyes_destroy_and_the_certificate_pdf(signed_in, town, ports, due_file) -> None:  # noqa: ANN001
+def test_four_eyes_destroy_and_the_certificate_pdf(browser_for, town, ports, due_file) -> None:  # noqa: ANN001
     closed, as_of = due_file
     town.person("rolf", roles=["records_manager"])
-    rita = signed_in("rita")
+    rita = browser_for("rita")
     token = form_csrf(rita)
     ran = rita.post("/aufbewahrung/lauf", data={"csrf": token, "stichtag": as_of.isoformat()})
     assert ran.status_code == 302
@@ -234,7 +222,7 @@ def test_four_eyes_destroy_and_the_certificate_pdf(signed_in, town, ports, due_f
     assert "Sie haben bereits freigegeben" in page  # the run counted as rita's approval
     assert f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben" not in page
 
-    rolf = signed_in("rolf")
+    rolf = browser_for("rolf")
     page = text(rolf.get("/aufbewahrung"))
     assert f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben" in page
     approved = rolf.post(
@@ -255,7 +243,7 @@ def test_four_eyes_destroy_and_the_certificate_pdf(signed_in, town, ports, due_f
 
 
 def test_rita_approves_a_run_by_the_system_and_rolf_completes_it(
-    signed_in,
+    browser_for,
     town,
     system,
     due_file,  # noqa: ANN001
@@ -263,7 +251,7 @@ def test_rita_approves_a_run_by_the_system_and_rolf_completes_it(
     _, as_of = due_file
     town.person("rolf", roles=["records_manager"])
     [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
-    rita = signed_in("rita")
+    rita = browser_for("rita")
     page = text(rita.get("/aufbewahrung"))
     assert "automatischem Retention-Lauf" in page and "0 von 2" in page
     approved = rita.post(
@@ -271,7 +259,7 @@ def test_rita_approves_a_run_by_the_system_and_rolf_completes_it(
     )
     page = text(rita.get(approved.headers["Location"]))
     assert "Eine zweite Person muss noch freigeben" in page and "1 von 2" in page
-    rolf = signed_in("rolf")
+    rolf = browser_for("rolf")
     rolf.post(
         f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben",
         data={"csrf": form_csrf(rolf)},
@@ -280,10 +268,10 @@ def test_rita_approves_a_run_by_the_system_and_rolf_completes_it(
     assert "erledigt" in page and f"/aufbewahrung/vorschlaege/{proposal_id}/nachweis" in page
 
 
-def test_rejecting_needs_a_reason_and_keeps_the_files(signed_in, town, system, due_file) -> None:  # noqa: ANN001
+def test_rejecting_needs_a_reason_and_keeps_the_files(browser_for, town, system, due_file) -> None:  # noqa: ANN001
     closed, as_of = due_file
     [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
-    rita = signed_in("rita")
+    rita = browser_for("rita")
     token = form_csrf(rita)
     path = f"/aufbewahrung/vorschlaege/{proposal_id}/ablehnen"
     missing = rita.post(path, data={"csrf": token, "grund": ""})
@@ -295,14 +283,14 @@ def test_rejecting_needs_a_reason_and_keeps_the_files(signed_in, town, system, d
     assert town.ben.get(f"/case-files/{closed['id']}").status_code == 200
 
 
-def test_an_archive_handover_is_downloaded_and_confirmed(signed_in, town, system) -> None:  # noqa: ANN001
+def test_an_archive_handover_is_downloaded_and_confirmed(browser_for, town, system) -> None:  # noqa: ANN001
     case_file = town.case_file(title="Gewerbeanmeldung Bäckerei Sommer")
     assert town.anna.post(f"/case-files/{case_file['id']}/close").status_code == 200
     closed = town.anna.get(f"/case-files/{case_file['id']}").get_json()
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     town.person("rolf", roles=["records_manager"])
     [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
-    rita, rolf = signed_in("rita"), signed_in("rolf")
+    rita, rolf = browser_for("rita"), browser_for("rolf")
     for browser in (rita, rolf):
         browser.post(
             f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben",
@@ -323,18 +311,18 @@ def test_an_archive_handover_is_downloaded_and_confirmed(signed_in, town, system
     assert "erledigt" in page and "vom Archiv übernommen" in page
 
 
-def test_others_get_the_german_403_page(signed_in) -> None:  # noqa: ANN001
-    response = signed_in("anna").get("/aufbewahrung")
+def test_others_get_the_german_403_page(browser_for) -> None:  # noqa: ANN001
+    response = browser_for("anna").get("/aufbewahrung")
     assert response.status_code == 403
     page = text(response)
     assert "Keine Berechtigung" in page and "Fällige Akten" not in page
     assert 'href="/aufbewahrung"' not in page  # not in her navigation either
 
 
-def test_forms_without_the_csrf_token_are_refused(signed_in, town, system, due_file) -> None:  # noqa: ANN001
+def test_forms_without_the_csrf_token_are_refused(browser_for, town, system, due_file) -> None:  # noqa: ANN001
     _, as_of = due_file
     [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
-    rita = signed_in("rita")
+    rita = browser_for("rita")
     refused = rita.post(f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben")
     assert refused.status_code == 400
     assert "Formular" in text(refused)
