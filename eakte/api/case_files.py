@@ -56,6 +56,8 @@ class CaseFiles(MethodView):
             department=query.get("department"),
             status=CaseFileStatus(query["status"]) if query.get("status") else None,
             file_plan=query.get("file_plan"),
+            text=query.get("q"),
+            sort=query["sort"],
             limit=query["limit"],
             cursor=query["cursor"],
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from eakte.errors import (
     CaseFileClosedError,
     ConflictError,
+    InvalidInputError,
     PreconditionFailedError,
     PreconditionRequiredError,
 )
@@ -24,6 +25,13 @@ from eakte.services.file_plan import node_by_code
 from eakte.services.pagination import Page, paginate
 from eakte.services.references import next_running_number
 
+# Sort orders of case file lists; each pages by (key, id).
+SORTS = {
+    "created": CaseFile.created_at,
+    "reference": CaseFile.reference,
+    "title": CaseFile.title,
+}
+
 
 def list_case_files(
     ctx: Context,
@@ -31,11 +39,28 @@ def list_case_files(
     department: str | None = None,
     status: CaseFileStatus | None = None,
     file_plan: str | None = None,
+    text: str | None = None,
+    sort: str = "-created",
     limit: int,
     cursor: str | None,
 ) -> Page[CaseFile]:
+    """Readable case files; `text` matches Aktenzeichen or title (case-insensitive),
+    `sort` is one of SORTS (a leading '-' for descending)."""
     access.require_authenticated(ctx, "case_file.list")
+    if sort.removeprefix("-") not in SORTS:
+        raise InvalidInputError(
+            f"sort must be one of {', '.join(SORTS)}, optionally with a leading '-'",
+            errors={"sort": ["unknown sort order"]},
+        )
     stmt = select(CaseFile).where(access.readable_case_files(ctx))
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                CaseFile.title.ilike(pattern, escape="\\"),
+                CaseFile.reference.ilike(pattern, escape="\\"),
+            )
+        )
     if department is not None:
         stmt = stmt.join(Department, CaseFile.department_id == Department.id).where(
             Department.code == department
@@ -51,12 +76,18 @@ def list_case_files(
     page = paginate(
         ctx.session,
         stmt,
-        [CaseFile.created_at, CaseFile.id],
+        [SORTS[sort.removeprefix("-")], CaseFile.id],
         limit=limit,
         cursor=cursor,
-        descending=True,
+        descending=sort.startswith("-"),
     )
-    filters = {"department": department, "status": status, "file_plan": file_plan}
+    filters = {
+        "department": department,
+        "status": status,
+        "file_plan": file_plan,
+        "text": bool(text),  # whether, not what: the text may name a person
+        "sort": sort,
+    }
     audit.record(
         ctx,
         "case_file.list",

@@ -20,7 +20,6 @@ from eakte.services import documents as document_service
 from eakte.services import file_plan as file_plan_service
 from eakte.services import grants as grant_service
 from eakte.services import processes as process_service
-from eakte.services.pagination import Page
 from eakte.web.blueprint import blp
 from eakte.web.session import MESSAGES, ctx, signed_in
 
@@ -31,18 +30,8 @@ DISPOSITION_LABELS = {
     Disposition.DESTROY: "danach wird sie vernichtet",
 }
 PAGE_SIZE = 50
-# A text filter scans at most this many service pages per screen (the service has no
-# text parameter yet), then offers to search on.
-TEXT_SCAN_PAGES = 10
-TEXT_SCAN_SIZE = 100
-
-SORT_KEYS = {
-    "aktenzeichen": lambda c: c.reference,
-    "titel": lambda c: c.title.casefold(),
-    "amt": lambda c: c.department.code,
-    "status": lambda c: c.status,
-    "angelegt": lambda c: c.created_at,
-}
+# Column → the service's sort order (the whole list is sorted, page by page).
+SORT_KEYS = {"aktenzeichen": "reference", "titel": "title", "angelegt": "created"}
 
 # The services speak English to developers; clerks read these instead.
 FIELD_MESSAGES = {
@@ -152,10 +141,19 @@ def case_files() -> str:
     nodes = file_plan_service.list_nodes(ctx())
     if node and node not in {n.code for n in nodes}:
         node = ""
-    page = _matching_page(chosen, node or None, text, request.args.get("weiter") or None)
+    order = SORT_KEYS.get(sort, "created")
+    if descending or sort not in SORT_KEYS:
+        order = "-" + order
+    page = case_file_service.list_case_files(
+        ctx(),
+        status=chosen,
+        file_plan=node or None,
+        text=text or None,
+        sort=order,
+        limit=PAGE_SIZE,
+        cursor=request.args.get("weiter") or None,
+    )
     items = list(page.items)
-    if sort in SORT_KEYS:
-        items.sort(key=SORT_KEYS[sort], reverse=descending)
     filters = {"status": status if chosen else "", "aktenplan": node, "text": text}
     return render_template(
         "akten.html",
@@ -170,30 +168,6 @@ def case_files() -> str:
         labels=STATUS_LABELS,
         status=filters["status"],
     )
-
-
-def _matching_page(
-    status: CaseFileStatus | None, node: str | None, text: str, cursor: str | None
-) -> Page[CaseFile]:
-    if not text:
-        return case_file_service.list_case_files(
-            ctx(), status=status, file_plan=node, limit=PAGE_SIZE, cursor=cursor
-        )
-    needle = text.casefold()
-    found: list[CaseFile] = []
-    for _ in range(TEXT_SCAN_PAGES):
-        page = case_file_service.list_case_files(
-            ctx(), status=status, file_plan=node, limit=TEXT_SCAN_SIZE, cursor=cursor
-        )
-        found += [
-            c
-            for c in page.items
-            if needle in c.reference.casefold() or needle in c.title.casefold()
-        ]
-        cursor = page.next
-        if cursor is None or len(found) >= PAGE_SIZE:
-            break
-    return Page(found, cursor)
 
 
 # --- Akte anlegen ---------------------------------------------------------------------

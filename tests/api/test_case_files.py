@@ -398,3 +398,26 @@ def test_idempotent_process_creation(town):
     assert first.status_code == replay.status_code == 201
     assert replay.get_json()["id"] == first.get_json()["id"]
     assert len(town.anna.get(path).get_json()["items"]) == 1
+
+
+def test_list_filters_by_text_and_sorts_across_pages(town) -> None:  # noqa: ANN001
+    for title in ("Zoo-Genehmigung", "Apotheke am Markt", "Gaststätte 100%_Genuss"):
+        town.case_file(title=title)
+    found = town.anna.get("/case-files", query_string={"q": "genehm"}).get_json()["items"]
+    assert [c["title"] for c in found] == ["Zoo-Genehmigung"]
+    literal = town.anna.get("/case-files", query_string={"q": "100%_"}).get_json()["items"]
+    assert [c["title"] for c in literal] == ["Gaststätte 100%_Genuss"]
+    by_reference = town.anna.get("/case-files", query_string={"q": "32.10-0002"}).get_json()
+    assert [c["title"] for c in by_reference["items"]] == ["Apotheke am Markt"]
+    titles, cursor = [], None
+    while True:
+        params = {"sort": "title", "limit": 1, **({"cursor": cursor} if cursor else {})}
+        body = town.anna.get("/case-files", query_string=params).get_json()
+        titles += [c["title"] for c in body["items"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert titles == sorted(titles) and len(titles) == 3
+    newest = town.anna.get("/case-files", query_string={"sort": "-reference"}).get_json()
+    assert [c["reference"] for c in newest["items"]][0].startswith("32.10-0003")
+    assert town.anna.get("/case-files", query_string={"sort": "colour"}).status_code == 422

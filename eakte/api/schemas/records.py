@@ -77,6 +77,14 @@ class CaseFileQuery(ListQuery):
     department = code_field()
     status = choice_field(values(CaseFileStatus))
     file_plan = code_field()
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Part of the Aktenzeichen or title (case-insensitive)"},
+    )
+    sort = choice_field(
+        ["created", "-created", "reference", "-reference", "title", "-title"],
+        load_default="-created",
+    )
 
 
 class CaseFileSchema(ma.Schema):
