@@ -14,13 +14,20 @@ from eakte.services.context import Context
 from eakte.services.pagination import Page, paginate
 
 
-def place_hold(ctx: Context, case_file_id: uuid.UUID, reason: str) -> LegalHold:
+def place_hold(
+    ctx: Context, case_file_id: uuid.UUID | None, reason: str, *, reference: str | None = None
+) -> LegalHold:
+    """Hold a case file named by its id or, as the Registratur knows it, its Aktenzeichen."""
     action = "legal_hold.place"
     access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, action)
-    case_file = ctx.session.get(CaseFile, case_file_id)
+    if case_file_id is not None:
+        case_file = ctx.session.get(CaseFile, case_file_id)
+    else:
+        case_file = ctx.session.scalar(select(CaseFile).where(CaseFile.reference == reference))
     if case_file is None:
         raise InvalidInputError(
-            f"unknown case file {case_file_id}", errors={"case_file": ["unknown case file"]}
+            f"unknown case file {case_file_id or reference}",
+            errors={"case_file": ["unknown case file"]},
         )
     if case_file.status == CaseFileStatus.DISPOSED:
         raise ConflictError(f"case file {case_file.reference} has already been disposed of")

@@ -145,17 +145,17 @@ def retention_place_hold() -> Response:
     form = _form_key("sperre")
     errors: dict[str, str] = {}
     values = {f"{form}.akte": request.form.get("akte", ""), f"{form}.grund": ""}
-    case_file_id = _case_file_id(request.form.get("akte", ""))
-    if case_file_id is None:
-        errors[form] = (
-            "Bitte geben Sie die Akte an: die Akten-ID oder die Adresse der Akte (…/akten/…)."
-        )
+    named = request.form.get("akte", "").strip()
+    case_file_id = _case_file_id(named)
+    reference = named if case_file_id is None and named else None
+    if case_file_id is None and reference is None:
+        errors[form] = "Bitte geben Sie die Akte an: Aktenzeichen, Akten-ID oder Adresse der Akte."
     reason = _reason(form, errors)
     values[f"{form}.grund"] = request.form.get("grund", "")
     if errors:
         return _page(errors, values)
     try:
-        legal_holds.place_hold(ctx(), case_file_id, reason)
+        legal_holds.place_hold(ctx(), case_file_id, reason, reference=reference)
     except InvalidInputError:
         return _page({form: "Diese Akte gibt es nicht. Bitte prüfen Sie die Angabe."}, values)
     return _back("sperre", anchor="sperren")

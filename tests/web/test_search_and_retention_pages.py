@@ -185,16 +185,23 @@ def test_rita_sees_due_files_places_and_releases_a_hold(
     assert "Keine aktiven Aussonderungssperren" in page
 
 
-def test_a_hold_by_the_address_of_the_case_file(browser_for, town) -> None:  # noqa: ANN001
+def test_a_hold_by_aktenzeichen_or_the_address_of_the_case_file(browser_for, town) -> None:  # noqa: ANN001
     case_file = town.case_file(title="Noch offen")
+    other = town.case_file(title="Auch offen")
     rita = browser_for("rita")
     token = form_csrf(rita)
     unknown = rita.post(
         "/aufbewahrung/sperren",
-        data={"csrf": token, "akte": "kein Aktenzeichen", "grund": "Prüfung", "formular": "sperre"},
+        data={"csrf": token, "akte": "99.99-0001/2026", "grund": "Prüfung", "formular": "sperre"},
     )
     assert unknown.status_code == 422
-    assert "Bitte geben Sie die Akte an" in text(unknown)
+    assert "Diese Akte gibt es nicht" in text(unknown)
+    by_reference = rita.post(
+        "/aufbewahrung/sperren",
+        data={"csrf": token, "akte": other["reference"], "grund": "Prüfung", "formular": "sperre"},
+    )
+    assert by_reference.status_code == 302
+    assert other["reference"] in text(rita.get("/aufbewahrung"))
     placed = rita.post(
         "/aufbewahrung/sperren",
         data={
