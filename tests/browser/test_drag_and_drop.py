@@ -1,0 +1,38 @@
+"""Dropping files onto the upload area uploads them, each with its own progress bar."""
+
+from __future__ import annotations
+
+from tests.browser.support import playwright_or_skip
+
+expect = playwright_or_skip().expect
+
+DROP = """(zone, files) => {
+    const transfer = new DataTransfer();
+    for (const [name, text] of files) {
+        transfer.items.add(new File([text], name, {type: "text/plain"}));
+    }
+    for (const type of ["dragenter", "dragover", "drop"]) {
+        zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true,
+                                                cancelable: true}));
+    }
+}"""
+
+
+def test_dropped_files_upload_with_a_progress_bar_each(site, page_for):
+    page = page_for("a.schmidt")
+    page.get_by_role("link", name="Meine Akten").first.click()
+    page.locator("tbody tr a").first.click()
+    before = page.locator(".akte-tabelle tbody tr").count()
+    zone = page.locator("[data-dropzone]")
+    expect(zone).to_be_visible()
+    zone.evaluate(
+        DROP, [["abgelegt-1.txt", "Erste abgelegte Datei"], ["abgelegt-2.txt", "Zweite Datei"]]
+    )
+    progress = page.locator("[data-progress]")
+    expect(progress.get_by_text("2 von 2 Dateien hochgeladen.")).to_be_visible()
+    expect(progress.locator("progress")).to_have_count(2)
+    page.reload()
+    names = page.locator(".akte-tabelle tbody tr")
+    expect(names).to_have_count(before + 2)
+    expect(names.filter(has_text="abgelegt-1.txt")).to_have_count(1)
+    expect(names.filter(has_text="abgelegt-2.txt")).to_have_count(1)
