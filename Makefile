@@ -14,11 +14,9 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## run: install, initialise ./instance (SQLite, key material, admin token), load the German
-## demo municipality once (prints its sign-in password), and serve on :8000
+## run: install, initialise ./instance (SQLite, key material, admin token) and serve on :8000
 run: $(BIN)/.installed
 	$(BIN)/eakte init
-	$(BIN)/eakte demo
 	$(BIN)/eakte serve --host $(HOST) --port $(PORT)
 
 ## test: import contracts, lint, then the whole suite on SQLite and PostgreSQL
