@@ -41,11 +41,8 @@ import datetime as dt
 import gc
 import os
 import random
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -58,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from bench_report import load_average, machine, write_section  # noqa: E402
+from bench_report import BenchError, guarded, load_average, machine, write_section  # noqa: E402
 
 from eakte.audit.verify import verify_log  # noqa: E402
 from eakte.bootstrap import build_ports  # noqa: E402
@@ -77,10 +74,6 @@ FILL_BATCH = 10_000
 POSTGRES_ADMIN_URL = os.environ.get(
     "EAKTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 # --------------------------------------------------------------------------- data
@@ -711,24 +704,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.proofs < 1 or args.consistency < 1:
         parser.error("--proofs and --consistency must be at least 1")
 
-    def interrupted(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
     load_before = load_average()
-    scratch = Path(tempfile.mkdtemp(prefix="eakte-bench-audit-", dir=args.tmpdir))
-    results: list[Result] = []
-    try:
-        for kind in kinds:
-            results.append(run_database(kind, args, scratch))
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr)
-        return 130
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    results, status = guarded(
+        lambda scratch: [run_database(kind, args, scratch) for kind in kinds],
+        prefix="eakte-bench-audit-",
+        parent=args.tmpdir,
+    )
+    if results is None:
+        return status
 
     print()
     print(table(results))

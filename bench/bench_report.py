@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: the machine they ran on, their section of the report."""
+"""Shared by the benchmark scripts: the machine they ran on, their section of the report,
+and how a run is cut short (Ctrl-C, SIGTERM, a failure) without leaving anything behind."""
 
 from __future__ import annotations
 
@@ -6,8 +7,50 @@ import contextlib
 import os
 import platform
 import shutil
+import signal
+import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot go on (a server did not start, a transfer failed)."""
+
+
+def guarded(
+    work: Callable[[Path], T], *, prefix: str, parent: Path | None = None, keep: bool = False
+) -> tuple[T | None, int]:
+    """Run `work` in a fresh scratch folder; (its result, 0), or (None, exit status).
+
+    Ctrl-C and SIGTERM both unwind through the callers' finally blocks, so servers
+    are stopped; the folder goes afterwards unless `keep`.
+    """
+
+    def interrupted(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)
+    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        return work(scratch), 0
+    except KeyboardInterrupt:
+        print("\ninterrupted; cleaning up", file=sys.stderr)
+        return None, EXIT_INTERRUPTED
+    except BenchError as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return None, EXIT_FAILED
+    finally:
+        if keep:
+            print(f"instance kept in {scratch}", file=sys.stderr)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+
 
 PREAMBLE = (
     "# Benchmarks\n\n"

@@ -63,7 +63,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -75,9 +74,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_report import load_average, machine, write_section  # noqa: E402
+from bench_report import BenchError, guarded, load_average, machine, write_section  # noqa: E402
 from storage import (  # noqa: E402
-    BenchError,
     EakteServer,
     _cmdline,
     children_of,
@@ -1571,28 +1569,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.clients < 1 or args.case_files < 1 or args.queries < 1 or args.sample_every < 1:
         parser.error("--clients, --case-files, --queries and --sample-every must be positive")
 
-    def interrupted(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
     load_at_start = load_average()
     code_at_start = code_version()
-    scratch = Path(tempfile.mkdtemp(prefix="eakte-bench-search-", dir=args.tmpdir))
-    try:
-        with contextlib.ExitStack() as stack:
-            report = run(args, scratch, stack)
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr)
-        return 130
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if args.keep:
-            print(f"instance kept in {scratch}", file=sys.stderr)
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
 
+    def measure(scratch: Path) -> Run:
+        with contextlib.ExitStack() as stack:
+            return run(args, scratch, stack)
+
+    report, status = guarded(
+        measure, prefix="eakte-bench-search-", parent=args.tmpdir, keep=args.keep
+    )
+    if report is None:
+        return status
     if not report.ingests:
         print("nothing measured", file=sys.stderr)
         return 1

@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_report import load_average, machine, write_section  # noqa: E402
+from bench_report import BenchError, guarded, load_average, machine, write_section  # noqa: E402
 
 from tests.s3server import S3Server, start_s3_server  # noqa: E402
 
@@ -62,10 +62,6 @@ SAMPLE_INTERVAL = 0.02
 BEGIN, END = "<!-- storage:begin -->", "<!-- storage:end -->"
 SERVER_START_TIMEOUT = 60.0
 TRANSFER_TIMEOUT = 1800.0
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 # --------------------------------------------------------------------------- sizes
@@ -800,29 +796,22 @@ def main(argv: list[str] | None = None) -> int:
         print("nothing to measure", file=sys.stderr)
         return 1
 
-    # Ctrl-C and SIGTERM both unwind through the finally blocks below.
-    def interrupted(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
     load_at_start = load_average()
-    scratch = Path(tempfile.mkdtemp(prefix="eakte-bench-", dir=scratch_parent))
-    results: list[Result] = []
-    try:
+
+    def measure(scratch: Path) -> list[Result]:
+        results: list[Result] = []
         for backend in backends:
             with contextlib.ExitStack() as stack:
                 workdir = scratch / backend
                 workdir.mkdir()
+                # Each backend's files go when it is done: 1 GiB transfers need the space.
                 stack.callback(shutil.rmtree, workdir, ignore_errors=True)
                 results += run_backend(backend, sizes, args.repeat, workdir, stack)
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr)
-        return 130
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        return results
+
+    results, status = guarded(measure, prefix="eakte-bench-", parent=scratch_parent)
+    if results is None:
+        return status
 
     print()
     print(table(results))

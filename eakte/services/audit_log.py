@@ -339,19 +339,14 @@ def _jsonl(ports: Ports) -> Iterator[str]:
         yield json.dumps(export_line(row), ensure_ascii=False) + "\n"
 
 
+# The sealed fields, with the plain client address beside its hash (until it is erased),
+# then what an offline verifier needs.
 CSV_COLUMNS = [
-    "seq",
-    "occurred_at",
-    "actor",
-    "action",
-    "object_type",
-    "object_id",
-    "department",
-    "outcome",
-    "request_id",
-    "client_address",
-    "client_address_hash",
-    "details",
+    *(
+        column
+        for name in EVENT_FIELDS
+        for column in (("client_address", name) if name == "client_address_hash" else (name,))
+    ),
     "leaf_hash",
     "chain_hash",
     "canonical",
