@@ -43,7 +43,9 @@ class CaseFileDocuments(MethodView):
         )
 
     @idempotent
-    @blp.arguments(DocumentFormSchema, location="form")
+    # Parsed, not documented: OpenAPI 3 has one request body, which DocumentUploadSchema
+    # describes whole (flask-smorest would add these fields as Swagger 2 `formData`).
+    @blp.ARGUMENTS_PARSER.use_args(DocumentFormSchema, location="form")
     @blp.arguments(DocumentUploadSchema, location="files", error_status_code=400)
     @blp.response(201, DocumentSchema)
     def post(self, form: dict, files: dict, case_file_id: uuid.UUID) -> object:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from eakte.api.requests import ports
+from eakte.api.schemas.health import HealthSchema, ReadinessSchema
 from eakte.services.health import ESSENTIAL, check_readiness, indexing_lag
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="Health checks")
@@ -12,6 +13,7 @@ blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="He
 
 @blp.route("")
 @blp.doc(security=[])
+@blp.response(200, HealthSchema)
 def health() -> dict:
     """The process is up (no dependency is checked)."""
     return {"status": "ok"}
@@ -19,6 +21,8 @@ def health() -> dict:
 
 @blp.route("/ready")
 @blp.doc(security=[])
+@blp.response(200, ReadinessSchema)
+@blp.alt_response(503, schema=ReadinessSchema, description="The database or object store is down")
 def ready() -> tuple[dict, int, dict]:
     """Database, object store and search index, plus the indexing outbox's lag.
 

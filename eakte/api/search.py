@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from eakte.api.problems import MEDIA_TYPE
 from eakte.api.requests import context
+from eakte.api.schemas.common import ProblemSchema
 from eakte.api.schemas.search import SearchPageSchema, SearchQuerySchema
 from eakte.search.base import SearchFilters
 from eakte.services import search
@@ -15,6 +17,12 @@ blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Su
 @blp.route("")
 @blp.arguments(SearchQuerySchema, location="query")
 @blp.response(200, SearchPageSchema)
+@blp.alt_response(
+    400,
+    schema=ProblemSchema,
+    content_type=MEDIA_TYPE,
+    description="`q` is empty, too long or cannot be parsed (type `…:invalid-query`)",
+)
 def run_search(query: dict) -> object:
     """Documents matching `q`, best first; counts and snippets cover only readable documents."""
     ctx = context()

@@ -7,6 +7,7 @@ import unicodedata
 from eakte.models.documents import FILENAME_MAX
 
 FALLBACK_FILENAME = "dokument"
+_UNWANTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def safe_filename(raw: str | None) -> str:
@@ -17,7 +18,9 @@ def safe_filename(raw: str | None) -> str:
     """
     name = unicodedata.normalize("NFC", raw or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    # Control and format characters, and the Unicode line and paragraph separators
+    # (U+2028/U+2029), which would split the name over lines in logs and exports.
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNWANTED_CATEGORIES)
     name = name.strip().strip(".").strip()
     if not name:
         return FALLBACK_FILENAME

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import functools
 import shutil
+import warnings
 from io import BytesIO
 
 import pytesseract
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from eakte.search.extract.core import FAILED, UNSUPPORTED, Job, Rejected
+
+# Pixels tesseract is given at most: an A4 page at 300 dpi is 8.7 million; a poster-sized
+# scan or a decompression bomb would cost gigabytes and minutes (PDF pages are scaled down).
+MAX_OCR_PIXELS = 40_000_000
 
 
 @functools.lru_cache(maxsize=8)
@@ -59,8 +64,11 @@ def image(content: bytes, job: Job) -> None:
     if not ocr_available(limits.ocr_languages):
         raise Rejected(UNSUPPORTED, f"{what} needs OCR, which is unavailable here")
     try:
-        image = Image.open(BytesIO(content))
-    except Image.DecompressionBombError:
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice that: refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(BytesIO(content))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise Rejected(FAILED, "image too large") from None
     except (UnidentifiedImageError, OSError):
         raise Rejected(FAILED, "invalid image") from None
@@ -69,6 +77,8 @@ def image(content: bytes, job: Job) -> None:
             if number > limits.ocr_max_pages:
                 job.notes.append(f"OCR limited to {limits.ocr_max_pages} page(s)")
                 break
+            if frame.width * frame.height > MAX_OCR_PIXELS:  # checked before decoding
+                raise Rejected(FAILED, "image too large")
             job.sink.add(ocr(ocr_ready(frame), job))
             if job.sink.full:
                 break

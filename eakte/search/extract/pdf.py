@@ -9,7 +9,7 @@ import pypdfium2.raw as pdfium_raw
 from PIL import Image
 
 from eakte.search.extract.core import EMPTY, FAILED, Job, Rejected
-from eakte.search.extract.ocr import ocr, ocr_available
+from eakte.search.extract.ocr import MAX_OCR_PIXELS, ocr, ocr_available
 
 # --- PDF -------------------------------------------------------------------------------
 
@@ -18,8 +18,6 @@ _PDFIUM_LOCK = threading.Lock()
 # Fewer visible characters than this and a page counts as scanned (stamps, page numbers).
 _MIN_TEXT_LAYER_CHARS = 16
 _OCR_DPI = 300
-# A poster-sized page at 300 dpi would need gigabytes; OCR does not need more than this.
-_MAX_OCR_PIXELS = 40_000_000
 
 
 def pdf(content: bytes, job: Job) -> None:
@@ -101,8 +99,8 @@ def _pdf_page(
             return text, None
         width, height = page.get_size()
         scale = _OCR_DPI / 72
-        if width * height * scale * scale > _MAX_OCR_PIXELS:
-            scale = (_MAX_OCR_PIXELS / max(width * height, 1.0)) ** 0.5
+        if width * height * scale * scale > MAX_OCR_PIXELS:  # a poster-sized page
+            scale = (MAX_OCR_PIXELS / max(width * height, 1.0)) ** 0.5
         bitmap = page.render(scale=scale, grayscale=True)
         # A copy: the PIL image otherwise shares the bitmap's buffer, freed with the page.
         return text, bitmap.to_pil().copy()
