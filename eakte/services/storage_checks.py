@@ -76,7 +76,8 @@ def sweep_orphans(ctx: Context, *, grace: dt.timedelta | None = None) -> list[st
     row commits.
     """
     access.require_global_role(ctx, GlobalRole.ADMIN, "storage.sweep")
-    grace = grace or dt.timedelta(hours=ctx.ports.settings.sweep_grace_hours)
+    if grace is None:
+        grace = dt.timedelta(hours=ctx.ports.settings.sweep_grace_hours)
     cutoff = ctx.now() - grace
     removed: list[str] = []
     for batch in _batches(ctx.ports.blob_store.keys_older_than("v1", cutoff), SWEEP_BATCH):

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from eakte.errors import StorageFullError
 from eakte.storage.base import BlobNotFoundError, StorageError, StorageUnavailableError
 
 _KEY = re.compile(r"^[a-z0-9]+/[0-9a-f-]{36}$")
@@ -116,8 +117,8 @@ class FileSystemBlobStore:
 
 
 def _storage_error(exc: OSError) -> StorageError | StorageUnavailableError:
-    if exc.errno == errno.ENOSPC:
-        return StorageError("the object store's disk is full; nothing was stored")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFullError("the object store's disk is full; nothing was stored")
     if exc.errno in (errno.EIO, errno.ESTALE, errno.ENOTCONN, errno.ETIMEDOUT):
         return StorageUnavailableError()
     return StorageError(f"object store failure ({errno.errorcode.get(exc.errno or 0, 'error')})")

@@ -171,9 +171,33 @@ class S3BlobStore:
     def keys_older_than(self, prefix: str, cutoff: dt.datetime) -> Iterator[str]:
         self._ensure_bucket()
         with _translated(prefix):
+            self._abort_stale_uploads(prefix, cutoff)
             for obj in self.client.list_objects(self.bucket, prefix=f"{prefix}/", recursive=True):
                 if obj.last_modified is not None and obj.last_modified < cutoff:
                     yield obj.object_name
+
+    def _abort_stale_uploads(self, prefix: str, cutoff: dt.datetime) -> None:
+        """Multipart uploads that a dying process never completed: their parts are garbage.
+
+        (The folder store's `.incoming-` files, on S3.) minio-py has no public call for
+        these two S3 operations. Aborted uploads leave the listing, so it starts over
+        instead of paging (minio-py does not parse the next upload-id marker).
+        """
+        while True:
+            listing = self.client._list_multipart_uploads(  # noqa: SLF001
+                self.bucket, prefix=f"{prefix}/"
+            )
+            stale = [
+                upload
+                for upload in listing.uploads
+                if upload.initiated_time is not None and upload.initiated_time < cutoff
+            ]
+            for upload in stale:
+                self.client._abort_multipart_upload(  # noqa: SLF001
+                    self.bucket, upload.object_name, upload.upload_id
+                )
+            if not (stale and listing.is_truncated):
+                return
 
     def check(self) -> None:
         self._bucket_ready = False

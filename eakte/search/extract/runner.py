@@ -9,17 +9,27 @@ next call.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
 import resource
 import signal
 import threading
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
 
-from eakte.search.extract import FAILED, Extraction, ExtractionLimits, extract_text
+from eakte.search.extract import (
+    FAILED,
+    Extraction,
+    ExtractionLimits,
+    extract_text,
+    ocr_available,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +39,7 @@ _CRASHED = "extraction process crashed"
 # Importing PDFium, Pillow and friends in a fresh interpreter, on a loaded host.
 _STARTUP_SECONDS = 30.0
 _JOIN_SECONDS = 5.0
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 class ExtractionRunner:
@@ -109,9 +120,13 @@ class ExtractionRunner:
             name="eakte-extraction",
             daemon=True,  # dies with the parent's normal exit; EOF ends it otherwise
         )
-        process.start()
+        with _stop_signals_ignored_by_children():
+            process.start()
         child_end.close()
         self._process, self._connection = process, parent_end
+        # Before multiprocessing's own exit handler (atexit runs last-in first-out), which
+        # would only SIGTERM the child, now ignored, and then wait for it.
+        atexit.register(self.close)
         try:
             if parent_end.poll(_STARTUP_SECONDS) and parent_end.recv() == _READY:
                 return parent_end
@@ -128,6 +143,7 @@ class ExtractionRunner:
             connection.close()  # an idle child reads EOF and exits
         if process is None:
             return
+        atexit.unregister(self.close)
         if gently:
             process.join(_JOIN_SECONDS)
         if process.is_alive():
@@ -140,9 +156,40 @@ class ExtractionRunner:
         process.close()
 
 
+@contextlib.contextmanager
+def _stop_signals_ignored_by_children() -> Iterator[None]:
+    """Children started inside ignore SIGTERM and SIGINT from their first instruction on.
+
+    An ignored signal stays ignored across exec, so the child is safe while its
+    interpreter starts and imports (seconds, on a loaded host), before _serve runs.
+    This process keeps its own stop signals: they are blocked meanwhile in this thread
+    and so stay pending (Linux does not discard a blocked signal) until the handlers
+    are back. Handlers can only be changed in the main thread; elsewhere the child
+    is protected from _serve on.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def _serve(connection: Connection, limits: ExtractionLimits, memory_bytes: int) -> None:
     """The child's loop: one (content, media type, file name) in, one Extraction out."""
+    # Stopping the child is the parent's business (EOF on the pipe, SIGKILL on overrun).
+    # A SIGTERM or Ctrl-C meant for the whole service (systemd signals every process of
+    # the unit) must not cut an extraction short: the parent finishes its batch first.
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     os.setpgrp()  # own process group, so a kill also reaches tesseract
+    if limits.ocr is None:  # "auto": asks tesseract, before the memory limit applies
+        limits = dataclasses.replace(limits, ocr=ocr_available(limits.ocr_languages))
     # Tesseract's OpenMP threads each reserve address space; several of them would hit
     # RLIMIT_AS on a many-core host, and parallel pages buy nothing here.
     os.environ["OMP_THREAD_LIMIT"] = "1"
