@@ -7,6 +7,7 @@ password itself is never stored, logged or audited — only that it was set.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -25,7 +26,16 @@ LOCK = dt.timedelta(minutes=15)
 # argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
 HASHER = PasswordHasher()
 # Verified when the username is unknown, so that both answers take as long.
-_DUMMY_HASH = HASHER.hash("eakte: no such user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against for unknown users, so they take as long as known ones.
+
+    Made on first use, not at import: hashing costs a second of CPU, and every
+    `eakte` command imports this module.
+    """
+    return HASHER.hash("eakte: no such user")
 
 
 def check_policy(username: str, password: str) -> None:
@@ -79,7 +89,7 @@ def verify(ctx: Context, username: str, password: str) -> Principal:
         and principal.password_hash is not None
     )
     if not usable:
-        _matches(_DUMMY_HASH, password)
+        _matches(_dummy_hash(), password)
         raise _refused(ctx, action, username, "unknown user or no password")
     if principal.locked_until is not None and principal.locked_until > now:
         raise _refused(ctx, action, username, "locked after repeated failures")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from eakte.errors import AuthenticationError, InvalidInputError, NotFoundError
 from eakte.models import ApiToken, Principal
@@ -26,10 +28,26 @@ def _hash(token: str) -> str:
 def authenticate(ctx: Context, token: str) -> Principal:
     """Resolve a bearer token to its principal, or write a denial and raise.
 
-    The hash is looked up by equality: tokens are 256-bit random, so the
-    lookup leaks nothing useful by timing.
+    The database compares SHA-256 digests, not tokens, and its index lookup is
+    no timing oracle: a caller who learns how many leading characters of the
+    digest matched a stored one learns nothing about a token, because making a
+    digest start with chosen characters needs a preimage of SHA-256; and the
+    tokens are 256-bit random, out of reach of guessing anyway. The constant-time
+    comparison after the lookup is defence in depth: only an exact digest match
+    authenticates, whatever collation, truncation or padding the database applies.
     """
-    row = ctx.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    presented = _hash(token)
+    # One statement for the token, its principal and the principal's roles and
+    # memberships (every request needs them), instead of one lazy load each.
+    principal = joinedload(ApiToken.principal)
+    row = ctx.session.scalars(
+        select(ApiToken)
+        .options(principal.joinedload(Principal.roles))
+        .options(principal.joinedload(Principal.memberships))
+        .where(ApiToken.token_hash == presented)
+    ).unique().one_or_none()
+    if row is not None and not hmac.compare_digest(row.token_hash.encode(), presented.encode()):
+        row = None
     now = ctx.now()
     problem = None
     if row is None:

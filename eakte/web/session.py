@@ -22,7 +22,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from eakte.errors import EakteError
+from eakte.errors import EakteError, TooManyRequestsError
 from eakte.services import web_sessions
 from eakte.services.context import Context
 
@@ -54,9 +54,19 @@ MESSAGES = {
         "Diese Akte wurde ausgesondert (vernichtet oder an das Archiv abgegeben).",
     ),
     413: ("Datei zu groß", "Die Datei ist größer als erlaubt."),
+    429: (
+        "Zu viele Versuche",
+        "Von Ihrem Rechner kamen zu viele fehlgeschlagene Versuche. "
+        "Bitte warten Sie einige Minuten und versuchen Sie es dann noch einmal.",
+    ),
     500: (
         "Technischer Fehler",
         "Es ist ein Fehler aufgetreten. Bitte versuchen Sie es später noch einmal.",
+    ),
+    507: (
+        "Speicher voll",
+        "Der Speicherplatz für Dokumente ist erschöpft; es wurde nichts gespeichert. "
+        "Bitte verständigen Sie die IT.",
     ),
     503: (
         "Vorübergehend nicht erreichbar",
@@ -118,14 +128,7 @@ def finish(response: Response) -> Response:
     token = g.get("form_token")
     if token and request.cookies.get(FORM_COOKIE) != token:
         _cookie(response, FORM_COOKIE, token)
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'self'; "
-        "base-uri 'none'; form-action 'self'",
-    )
-    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+    return response  # security headers: eakte.api.security_headers, for every response
 
 
 def set_session_cookie(response: Response, token: str) -> None:
@@ -180,4 +183,7 @@ def error_page(error: Exception) -> Response:
     if status == 401:
         return redirect(url_for("web.sign_in"))
     body = render_template("fehler.html", status=status, title=title, text=text)
-    return Response(body, status=status, mimetype="text/html")
+    response = Response(body, status=status, mimetype="text/html")
+    if isinstance(error, TooManyRequestsError):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response

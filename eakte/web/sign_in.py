@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from eakte.errors import AuthenticationError
-from eakte.services import web_sessions
+from eakte.services import throttling, web_sessions
 from eakte.web import session
 from eakte.web.blueprint import blp
 from eakte.web.session import ctx
@@ -24,9 +33,15 @@ def sign_in() -> Response | str:
     error = None
     username = request.form.get("benutzername", "").strip()
     if request.method == "POST":
+        # Per address, on top of the per-account lockout: one machine must not try
+        # password after password across many usernames. While over the limit even the
+        # right password is refused (429, German page), else the limit would tell.
+        failures = current_app.extensions["eakte.throttles"].sign_in_failures
+        throttling.guard(ctx(), failures, "auth.sign_in")
         try:
             started = web_sessions.sign_in(ctx(), username, request.form.get("passwort", ""))
         except AuthenticationError:
+            throttling.count(ctx(), failures)
             error = (
                 "Benutzername oder Passwort ist falsch, oder das Konto ist vorübergehend gesperrt."
             )
