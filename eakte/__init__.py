@@ -16,10 +16,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from eakte.api import init_api
+    from eakte.api import init_api, security_headers
     from eakte.bootstrap import build_ports
     from eakte.config import Settings
     from eakte.errors import ConfigError
+    from eakte.services.throttling import Throttles
     from eakte.web import init_web
 
     if settings is None:
@@ -35,10 +36,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.extensions["eakte"] = build_ports(settings)
+    app.extensions["eakte.throttles"] = Throttles.from_settings(settings)
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count
         )
     init_api(app)
     init_web(app)
+    security_headers.register(app)
     return app

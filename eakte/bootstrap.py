@@ -10,7 +10,7 @@ from eakte.audit.signing import FileSigner
 from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.search.base import SearchIndex
-from eakte.search.extract import ExtractionLimits, ocr_available
+from eakte.search.extract import ExtractionLimits
 from eakte.search.extract.runner import ExtractionRunner
 from eakte.services.context import Ports
 from eakte.storage.base import BlobStore
@@ -61,6 +61,6 @@ def build_search_index(settings: Settings) -> SearchIndex:
 
 def build_extractor(settings: Settings) -> ExtractionRunner:
     """The child process starts at the first extraction, so app servers never pay for it."""
-    ocr = settings.ocr == "on" or (settings.ocr == "auto" and ocr_available())
+    ocr = {"on": True, "off": False}.get(settings.ocr)  # "auto": None, see ExtractionLimits
     limits = ExtractionLimits(max_chars=settings.extract_max_chars, ocr=ocr)
     return ExtractionRunner(limits, timeout_seconds=settings.extract_timeout_seconds)

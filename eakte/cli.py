@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import logging
 import re
 import subprocess
 import sys
@@ -17,12 +18,18 @@ from collections.abc import Iterator
 
 import click
 
-from eakte.api.schemas.common import USERNAME_PATTERN
+from eakte import logs, metrics
 from eakte.bootstrap import build_ports
 from eakte.config import Settings
 from eakte.db import UNAVAILABLE_ERRORS
 from eakte.errors import ConfigError, EakteError
-from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind, values
+from eakte.models.vocabulary import (
+    USERNAME_PATTERN,
+    DepartmentRole,
+    GlobalRole,
+    PrincipalKind,
+    values,
+)
 from eakte.services import principals, tokens
 from eakte.services.context import Context, Ports
 
@@ -102,6 +109,8 @@ def serve(host: str, port: int, workers: int, threads: int, worker: bool) -> Non
     from eakte.server import run_gunicorn
 
     settings = _settings()
+    # Before gunicorn forks: its workers and the background worker count into one place.
+    metrics.multiprocess_dir(settings.instance_path)
     engine = make_engine(settings.database_url)
     try:
         if not is_at_head(engine):
@@ -199,18 +208,31 @@ def token_create(username: str, days: int | None, no_expiry: bool) -> None:
 
 @main.command()
 @click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.1, 60))
-def worker(interval: float) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    help="Serve Prometheus metrics on this port (for a worker without `eakte serve` beside it).",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+def worker(interval: float, metrics_port: int | None, metrics_host: str) -> None:
     """Run background work: index documents, seal the audit trail, issue checkpoints."""
     import signal
     import threading
 
     from eakte.services.worker import run_worker
 
+    settings = _settings()
+    logs.configure(settings.log_format, settings.log_level)
+    metrics.prepare()
+    if metrics_port:
+        metrics.serve_standalone(metrics_host, metrics_port)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo("worker running; stop with Ctrl-C or SIGTERM", err=True)
-    run_worker(build_ports(_settings()), stop, interval=interval)
+    log = logging.getLogger("eakte.worker")
+    log.info("worker running; stop with Ctrl-C or SIGTERM")
+    run_worker(build_ports(settings), stop, interval=interval)
+    log.info("worker stopped")
 
 
 @main.command()
@@ -395,12 +417,17 @@ def verify_storage(sample: int | None) -> None:
 
 
 @main.command()
-@click.option("--grace-hours", type=click.IntRange(1), help="Only objects older than this.")
+@click.option(
+    "--grace-hours",
+    type=click.IntRange(0),
+    help="Only objects older than this (default EAKTE_SWEEP_GRACE_HOURS; 0 = all, when no "
+    "upload can be in flight).",
+)
 def sweep(grace_hours: int | None) -> None:
     """Delete stored objects that no document version refers to (failed uploads)."""
     from eakte.services.storage_checks import sweep_orphans
 
-    grace = dt.timedelta(hours=grace_hours) if grace_hours else None
+    grace = dt.timedelta(hours=grace_hours) if grace_hours is not None else None
     with _system() as system:
         removed = sweep_orphans(system, grace=grace)
     click.echo(f"{len(removed)} orphaned objects removed", err=True)

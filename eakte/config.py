@@ -7,6 +7,7 @@ a new user runs the whole product with no server. A bad value raises
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -35,8 +36,16 @@ class Settings:
     timezone: str = "Europe/Berlin"
     token_ttl_days: int = 90
     proxy_count: int = 0
+    # Per client address (IPv6: per /64), counted in each app process; 0 switches a limit off.
+    sign_in_failures_per_address: int = 20
+    token_failures_per_address: int = 50
+    auth_failure_window_seconds: int = 900
+    api_requests_per_minute: int = 0
     max_request_bytes: int = 1024 * 1024
     max_upload_bytes: int = 2 * 1024**3
+    # A request body must start arriving within this many seconds and keep up a minimum
+    # pace (see eakte.slow_clients); slowloris-style clients are cut off with a 408.
+    client_timeout_seconds: int = 60
     s3_object_lock: str = "off"
     sweep_grace_hours: int = 24
     audit_checkpoint_events: int = 1000
@@ -53,6 +62,10 @@ class Settings:
     extract_timeout_seconds: int = 120
     archive_sender: str = "Gemeindeverwaltung"
     archive_receiver: str = "Zuständiges Archiv"
+    log_format: str = "json"
+    log_level: str = "INFO"
+    # Who may scrape /metrics (CIDR list); the monitoring host, not the public.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
     @property
     def search_hosts(self) -> list[str]:
@@ -97,16 +110,31 @@ class Settings:
             timezone=env.timezone("EAKTE_TIMEZONE", "Europe/Berlin"),
             token_ttl_days=env.integer("EAKTE_TOKEN_TTL_DAYS", 90, minimum=1, maximum=3650),
             proxy_count=env.integer("EAKTE_PROXY_COUNT", 0, minimum=0, maximum=10),
+            sign_in_failures_per_address=env.integer(
+                "EAKTE_SIGN_IN_FAILURES_PER_ADDRESS", 20, minimum=0, maximum=100_000
+            ),
+            token_failures_per_address=env.integer(
+                "EAKTE_TOKEN_FAILURES_PER_ADDRESS", 50, minimum=0, maximum=100_000
+            ),
+            auth_failure_window_seconds=env.integer(
+                "EAKTE_AUTH_FAILURE_WINDOW_SECONDS", 900, minimum=1, maximum=86400
+            ),
+            api_requests_per_minute=env.integer(
+                "EAKTE_API_REQUESTS_PER_MINUTE", 0, minimum=0, maximum=10**7
+            ),
             max_request_bytes=env.integer(
                 "EAKTE_MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024, maximum=2**40
             ),
             max_upload_bytes=env.integer(
                 "EAKTE_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1024, maximum=2**42
             ),
+            client_timeout_seconds=env.integer(
+                "EAKTE_CLIENT_TIMEOUT_SECONDS", 60, minimum=1, maximum=3600
+            ),
             s3_object_lock=env.choice(
                 "EAKTE_S3_OBJECT_LOCK", "off", ("off", "governance", "compliance")
             ),
-            sweep_grace_hours=env.integer("EAKTE_SWEEP_GRACE_HOURS", 24, minimum=1, maximum=8760),
+            sweep_grace_hours=env.integer("EAKTE_SWEEP_GRACE_HOURS", 24, minimum=0, maximum=8760),
             audit_checkpoint_events=env.integer(
                 "EAKTE_AUDIT_CHECKPOINT_EVENTS", 1000, minimum=1, maximum=10**9
             ),
@@ -130,6 +158,11 @@ class Settings:
             ),
             archive_sender=env.text("EAKTE_ARCHIVE_SENDER", "Gemeindeverwaltung"),
             archive_receiver=env.text("EAKTE_ARCHIVE_RECEIVER", "Zuständiges Archiv"),
+            log_format=env.choice("EAKTE_LOG_FORMAT", "json", ("json", "text")),
+            log_level=env.choice(
+                "EAKTE_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+            ).upper(),
+            metrics_allow=env.networks("EAKTE_METRICS_ALLOW", "127.0.0.1/32,::1/128"),
         )
         settings.validate()
         return settings
@@ -190,6 +223,19 @@ class _Env:
             # The value may carry a password: name the scheme only.
             raise ConfigError(name, f"must start with one of {allowed} (got scheme {scheme!r})")
         return value
+
+    def networks(self, name: str, default: str) -> tuple[str, ...]:
+        """A comma-separated list of addresses or CIDR networks ("none" for nobody)."""
+        value = self.text(name, default)
+        if value.lower() == "none":
+            return ()
+        items = tuple(part.strip() for part in value.split(",") if part.strip())
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ConfigError(name, f"{item!r} is not an address or CIDR network") from None
+        return items
 
     def timezone(self, name: str, default: str) -> str:
         value = self.text(name, default)

@@ -70,13 +70,19 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> Engine:
+    # hide_parameters: error messages (and so logs) never carry the values of a
+    # statement, which may be titles, names or token hashes.
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, hide_parameters=True
+        )
         _tune_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -69,6 +69,16 @@ class RangeNotSatisfiableError(EakteError):
         self.size = size
 
 
+class TooManyRequestsError(EakteError):
+    """Too many failed attempts (or requests) from one client address; try again later."""
+
+    code = "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class PayloadTooLargeError(EakteError):
     code = "payload-too-large"
 
@@ -118,6 +128,12 @@ class StorageError(EakteError):
     """The object store failed in a way that retrying will not fix (disk full, bad bucket)."""
 
     code = "storage-error"
+
+
+class StorageFullError(StorageError):
+    """The object store has no room left (disk full, quota reached); nothing was stored."""
+
+    code = "storage-full"
 
 
 class BlobNotFoundError(StorageError):

@@ -6,6 +6,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from eakte import logs, metrics
 from eakte.config import Settings
 
 
@@ -21,8 +22,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         from eakte import create_app
+        from eakte.slow_clients import SlowClientGuard
 
-        return create_app(self._settings)
+        return SlowClientGuard(create_app(self._settings), self._settings.client_timeout_seconds)
 
 
 def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
@@ -35,8 +37,15 @@ def run_gunicorn(settings: Settings, *, host: str, port: int, workers: int, thre
             "worker_class": "gthread",
             "timeout": 120,
             "graceful_timeout": 30,
-            "accesslog": "-",
-            # The access log must not carry query strings (search terms may be personal data).
-            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+            # gunicorn's control socket sits at one path per user ($XDG_RUNTIME_DIR or
+            # ~/.gunicorn/gunicorn.ctl): a second `eakte serve` on the host would take it
+            # over (and remove it on exit). eakte is run by its own CLI and signals.
+            "control_socket_disable": True,
+            # The app writes the access lines itself (JSON, with request id, no query
+            # string: search texts may be personal data); gunicorn's own lines join them.
+            "accesslog": None,
+            "logconfig_dict": logs.gunicorn_config(settings.log_format, settings.log_level),
+            "post_worker_init": lambda _worker: metrics.prepare(),
+            "child_exit": lambda _arbiter, worker: metrics.process_exited(worker.pid),
         },
     ).run()

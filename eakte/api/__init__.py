@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask
 from flask_smorest import Api
 
@@ -17,6 +19,7 @@ from eakte.api import (
     requests,
     retention,
     search,
+    telemetry,
 )
 from eakte.api.schemas.common import ProblemSchema
 
@@ -28,6 +31,22 @@ class ProblemApi(Api):
 
     def _register_error_handlers(self) -> None:
         problems.register(self._app)
+
+    def _register_responses(self) -> None:
+        """flask-smorest's reusable error responses, documented as what they are:
+        `application/problem+json` (its default would claim `application/json`)."""
+
+        def problem(description: str) -> dict:
+            content = {problems.MEDIA_TYPE: {"schema": self.ERROR_SCHEMA}}
+            return {"description": description, "content": content}
+
+        for status in http.HTTPStatus:
+            if 100 <= status < 200 or status in (204, 304):
+                response = {"description": status.phrase}
+            else:
+                response = problem(status.phrase)
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", problem("An RFC 9457 problem"), lazy=True)
 
 
 def init_api(app: Flask) -> None:
@@ -48,6 +67,7 @@ def init_api(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "An eakte API token"}
     )
+    telemetry.register(app)  # first: its clock starts before anything else runs
     requests.register(app)
     for module in (
         health,

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, json, request
 from werkzeug.exceptions import HTTPException
 
-from eakte import errors
+from eakte import errors, metrics
 from eakte.db import UNAVAILABLE_ERRORS
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,9 @@ STATUS_OF: dict[type[errors.EakteError], tuple[int, str]] = {
     errors.GoneError: (410, "Gone"),
     errors.PayloadTooLargeError: (413, "Payload too large"),
     errors.RangeNotSatisfiableError: (416, "Range not satisfiable"),
+    errors.TooManyRequestsError: (429, "Too many requests"),
     errors.IntegrityFailureError: (500, "Integrity failure"),
+    errors.StorageFullError: (507, "Insufficient storage"),
     errors.StorageError: (500, "Storage error"),
     errors.DependencyUnavailableError: (503, "Service unavailable"),
     errors.EakteError: (500, "Internal error"),
@@ -44,6 +46,7 @@ HTTP_CODES = {
     404: "not-found",
     405: "method-not-allowed",
     406: "not-acceptable",
+    408: "request-timeout",
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "invalid-input",
@@ -100,8 +103,10 @@ def _from_domain(error: errors.EakteError) -> Response:
     headers = {}
     if isinstance(error, errors.AuthenticationError):
         headers["WWW-Authenticate"] = 'Bearer realm="eakte"'
-    if isinstance(error, errors.DependencyUnavailableError):
+    if isinstance(error, errors.DependencyUnavailableError | errors.TooManyRequestsError):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, errors.StorageUnavailableError | errors.StorageError):
+        metrics.count_storage_error(error.code)
     if isinstance(error, errors.RangeNotSatisfiableError):
         headers["Content-Range"] = f"bytes */{error.size}"
     if status >= 500:
@@ -113,9 +118,9 @@ def _from_domain(error: errors.EakteError) -> Response:
 
 
 def _html_instead(error: Exception) -> Response | None:
-    """Pages of the web client (anything outside /api/) answer in HTML, in German."""
+    """Pages of the web client (anything but /api/ and /metrics) answer in HTML, in German."""
     render = current_app.extensions.get("eakte.html_errors")
-    if render is None or request.path.startswith("/api/"):
+    if render is None or request.path.startswith(("/api/", "/metrics")):
         return None
     return render(error)
 

@@ -8,15 +8,17 @@ from typing import IO
 
 from flask import Flask, Request, Response, current_app, g, request
 
+from eakte import logs
 from eakte.errors import AuthenticationError
-from eakte.services import audit, tokens
+from eakte.services import audit, throttling, tokens
 from eakte.services.context import Context, Ports
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 # Endpoints that take file uploads (the JSON body limit would refuse them).
 UPLOAD_ENDPOINTS = {"documents.CaseFileDocuments", "documents.DocumentVersions"}
-# Endpoints anyone may call; everything else needs a bearer token.
-PUBLIC_ENDPOINTS = {"health.health", "health.ready", "api-docs.openapi_json"}
+# Endpoints without a bearer token; everything else needs one. (/metrics checks the
+# caller's network address instead: Prometheus scrapes it, see eakte.api.telemetry.)
+PUBLIC_ENDPOINTS = {"health.health", "health.ready", "api-docs.openapi_json", "metrics"}
 
 
 def ports() -> Ports:
@@ -38,6 +40,7 @@ def register(app: Flask) -> None:
 def _begin() -> None:
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id_token = logs.REQUEST_ID.set(g.request_id)
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return
     if request.blueprint == "web":  # the web client has its own sign-in (eakte.web.session)
@@ -54,7 +57,15 @@ def _begin() -> None:
         client_address=request.remote_addr,
     )
     g.ctx = ctx
-    ctx.actor = tokens.authenticate(ctx, _bearer_token(ctx))
+    throttles = current_app.extensions["eakte.throttles"]
+    throttling.guard(ctx, throttles.api_requests, "api.request")
+    throttling.count(ctx, throttles.api_requests)
+    throttling.guard(ctx, throttles.token_failures, "auth.token")
+    try:
+        ctx.actor = tokens.authenticate(ctx, _bearer_token(ctx))
+    except AuthenticationError:
+        throttling.count(ctx, throttles.token_failures)
+        raise
 
 
 def _bearer_token(ctx: Context) -> str:
@@ -71,12 +82,13 @@ def _bearer_token(ctx: Context) -> str:
 
 def _stamp(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
 
 
 def _end(_error: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        logs.REQUEST_ID.reset(token)
     session = g.pop("db", None)
     if session is not None:
         session.close()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 
+# Department and file plan codes ("32", "32.10") and usernames, as the API accepts them.
+CODE_PATTERN = r"[0-9A-Za-z]+(\.[0-9A-Za-z]+)*"
+USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,63}"
+
 
 class DepartmentRole(enum.StrEnum):
     READER = "reader"

@@ -96,15 +96,18 @@ def access_to_case_file(ctx: Context, case_file: CaseFile) -> Access:
         return Access.MANAGE
     if ctx.actor is None:
         return Access.NONE
-    grants = ctx.session.scalars(select(Grant).where(Grant.case_file_id == case_file.id))
+    # The four columns only: the Grant entity would join its department and principal.
+    grants = ctx.session.execute(
+        select(Grant.permission, Grant.expires_at, Grant.department_id, Grant.principal_id).where(
+            Grant.case_file_id == case_file.id
+        )
+    )
     return case_file_access(
         principal_id=ctx.actor.id,
         roles=roles_of(ctx),
         department_id=case_file.department_id,
         confidential=case_file.confidential,
-        grants=[
-            GrantFacts(g.permission, g.expires_at, g.department_id, g.principal_id) for g in grants
-        ],
+        grants=[GrantFacts(*row) for row in grants],
         now=ctx.now(),
         creator_id=case_file.created_by_id,
     )

@@ -19,9 +19,9 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Text, cast, insert, select, text, type_coerce, update
+from sqlalchemy import Text, cast, func, insert, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -158,6 +158,23 @@ def seal_all(ports: Ports) -> int:
     while sealed := seal_pending(ports):
         total += sealed
     return total
+
+
+class SealingLag(NamedTuple):
+    pending: int
+    oldest_seconds: float | None
+
+
+def sealing_lag(ports: Ports) -> SealingLag:
+    """How many committed events wait for the sealer, and the oldest one's age."""
+    with read_only(ports.session_factory()) as session:
+        pending, oldest = session.execute(
+            select(func.count(AuditEvent.id), func.min(AuditEvent.occurred_at)).where(
+                AuditEvent.seq.is_(None)
+            )
+        ).one()
+    age = None if oldest is None else max((ports.clock() - oldest).total_seconds(), 0.0)
+    return SealingLag(int(pending), age)
 
 
 def _seal_for_reading(ports: Ports) -> None:

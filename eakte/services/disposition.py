@@ -52,7 +52,6 @@ from eakte.models.vocabulary import (
     ProposalStatus,
 )
 from eakte.retention import xdomea
-from eakte.retention.certificate_pdf import render as render_certificate
 from eakte.services import access, archive_export, audit, outbox
 from eakte.services.context import Context, Ports
 from eakte.services.keys import shred
@@ -531,6 +530,10 @@ def certificate(ctx: Context, proposal_id: uuid.UUID) -> tuple[DispositionPropos
 
 def certificate_pdf(document: dict) -> bytes:
     """The certificate `certificate` returned, rendered for the paper file."""
+    # Imported here: fpdf2 (with fontTools) adds ~25 MB to every web worker that
+    # never renders a certificate.
+    from eakte.retention.certificate_pdf import render as render_certificate
+
     return render_certificate(
         json.loads(document["certificate"]), document["signature"], document["key_id"]
     )

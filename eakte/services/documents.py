@@ -19,6 +19,7 @@ from typing import BinaryIO, Protocol
 
 from sqlalchemy import select
 
+from eakte import metrics
 from eakte.errors import (
     BlobNotFoundError,
     GoneError,
@@ -290,6 +291,7 @@ def _store(ports: Ports, upload: Upload, retention_years: int, *, today: dt.date
     if counted != size:  # the spooled upload changed under us: do not record it
         _discard(ports, object_key)
         raise InvalidInputError("the upload was cut short; send it again")
+    metrics.count_upload(size)
     return _Stored(
         version_id=version_id,
         object_key=object_key,

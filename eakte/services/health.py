@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from eakte.db import UNAVAILABLE_ERRORS
 from eakte.errors import EakteError
-from eakte.services import indexing
+from eakte.services import audit_log, indexing
 from eakte.services.context import Ports
 
 # Without these nothing works; without search only searching does (uploads queue up).
@@ -30,6 +30,29 @@ def indexing_lag(ports: Ports) -> dict[str, object] | None:
         return indexing.outbox_lag(ports).as_dict()
     except UNAVAILABLE_ERRORS:
         return None
+
+
+def operational_gauges(ports: Ports) -> dict[str, tuple[str, float | None]]:
+    """Deployment-wide queue figures for /metrics: {name: (help, value or None)}."""
+    try:
+        outbox = indexing.outbox_lag(ports)
+        sealing = audit_log.sealing_lag(ports)
+    except UNAVAILABLE_ERRORS:
+        return {"eakte_database_up": ("1 when the database answers", 0.0)}
+    return {
+        "eakte_database_up": ("1 when the database answers", 1.0),
+        "eakte_outbox_pending": ("Changes waiting for the search index", outbox.pending),
+        "eakte_outbox_failing": ("Outbox rows whose last attempt failed", outbox.failing),
+        "eakte_outbox_lag_seconds": (
+            "Age of the oldest change waiting for the search index",
+            outbox.oldest_seconds or 0.0,
+        ),
+        "eakte_audit_unsealed_events": ("Audit events not yet sealed", sealing.pending),
+        "eakte_audit_sealing_lag_seconds": (
+            "Age of the oldest audit event not yet sealed",
+            sealing.oldest_seconds or 0.0,
+        ),
+    }
 
 
 def _check_database(ports: Ports) -> str:

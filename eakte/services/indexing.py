@@ -324,7 +324,7 @@ class Lag:
 
 
 def outbox_lag(ports: Ports) -> Lag:
-    with ports.session_factory() as session:
+    with read_only(ports.session_factory()) as session:
         pending, oldest, failing = session.execute(
             select(
                 func.count(SearchOutbox.id),

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from eakte import metrics
 from eakte.db import UNAVAILABLE_ERRORS
 from eakte.errors import EakteError
 from eakte.services import audit_log, disposition, indexing
@@ -41,8 +42,13 @@ class _Task:
         except (EakteError, *UNAVAILABLE_ERRORS) as error:
             self.backoff = min(max(self.backoff * 2, self.interval, 1.0), MAX_BACKOFF)
             self.due = now + self.backoff
+            metrics.count_worker_error(self.name)
             log.warning(
-                "%s failed (%s); retrying in %.0f s", self.name, type(error).__name__, self.backoff
+                "%s failed (%s); retrying in %.0f s",
+                self.name,
+                type(error).__name__,
+                self.backoff,
+                extra={"task": self.name, "error": type(error).__name__},
             )
             return
         self.backoff = 0.0

@@ -10,10 +10,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from eakte.models.vocabulary import CODE_PATTERN, USERNAME_PATTERN
 from eakte.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
-
-CODE_PATTERN = r"[0-9A-Za-z]+(\.[0-9A-Za-z]+)*"
-USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,63}"
 
 
 class UtcDateTime(fields.AwareDateTime):

@@ -11,7 +11,8 @@ they share.
 
 from __future__ import annotations
 
-from eakte.search.extract import mail, office, pdf, text
+import functools
+
 from eakte.search.extract.core import (
     DOCX,
     EMAIL,
@@ -29,7 +30,6 @@ from eakte.search.extract.core import (
     ExtractionLimits,
     extract,
 )
-from eakte.search.extract.ocr import image, ocr_available
 
 __all__ = [
     "EMPTY",
@@ -42,21 +42,38 @@ __all__ = [
     "ocr_available",
 ]
 
-PARSERS.update(
-    {
-        PDF: pdf.pdf,
-        DOCX: office.docx,
-        ODT: office.odt,
-        TEXT: text.plain_text,
-        HTML: text.html,
-        EMAIL: mail.email_message,
-        IMAGE: image,
-    }
-)
+
+
+@functools.cache
+def _register_parsers() -> None:
+    """Load the format modules on first use: PDFium, Pillow and pytesseract cost tens
+    of MB, and only the worker's extraction process needs them, not every web worker."""
+    from eakte.search.extract import mail, office, pdf, text
+    from eakte.search.extract.ocr import image
+
+    PARSERS.update(
+        {
+            PDF: pdf.pdf,
+            DOCX: office.docx,
+            ODT: office.odt,
+            TEXT: text.plain_text,
+            HTML: text.html,
+            EMAIL: mail.email_message,
+            IMAGE: image,
+        }
+    )
+
+
+def ocr_available(languages: str = "deu") -> bool:
+    """Whether tesseract is installed with these languages (see `ocr.ocr_available`)."""
+    from eakte.search.extract.ocr import ocr_available as available
+
+    return available(languages)
 
 
 def extract_text(
     content: bytes, media_type: str, filename: str, limits: ExtractionLimits
 ) -> Extraction:
     """The searchable text of one document; `media_type` as libmagic reported it."""
+    _register_parsers()
     return extract(content, media_type, filename, limits, depth=0).extraction

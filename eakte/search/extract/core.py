@@ -28,8 +28,10 @@ class ExtractionLimits:
     # Bound for decompressed zip members and decoded e-mail parts (zip bombs), per
     # document and per attachment: they are unpacked one after the other.
     max_unpacked_bytes: int = 200 * 1024 * 1024
-    # OCR (tesseract) for scanned PDF pages and images; off, they stay unread.
-    ocr: bool = False
+    # OCR (tesseract) for scanned PDF pages and images; off, they stay unread. None:
+    # when tesseract is installed, decided by the extraction process when it starts
+    # (so app servers never load the OCR stack just to answer "is it installed?").
+    ocr: bool | None = False
     ocr_languages: str = "deu"  # tesseract's `-l`, e.g. "deu+eng"
     ocr_max_pages: int = 50
     max_attachment_depth: int = 3  # attachments of e-mails attached to e-mails
