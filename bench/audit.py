@@ -39,7 +39,6 @@ import argparse
 import contextlib
 import datetime as dt
 import gc
-import os
 import random
 import statistics
 import sys
@@ -55,7 +54,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from bench_report import BenchError, guarded, load_average, machine, write_section  # noqa: E402
+from bench_report import (  # noqa: E402
+    BenchError,
+    goal_marker,
+    guarded,
+    load_average,
+    machine,
+    postgres_database,
+    write_section,
+)
 
 from eakte.audit.verify import verify_log  # noqa: E402
 from eakte.bootstrap import build_ports  # noqa: E402
@@ -71,9 +78,6 @@ BEGIN, END = "<!-- audit:begin -->", "<!-- audit:end -->"
 VERIFY_GOAL_SECONDS = 10.0
 VERIFY_GOAL_EVENTS = 1_000_000
 FILL_BATCH = 10_000
-POSTGRES_ADMIN_URL = os.environ.get(
-    "EAKTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 # --------------------------------------------------------------------------- data
@@ -170,29 +174,9 @@ def database(kind: str, scratch: Path) -> Iterator[str]:
                 with contextlib.suppress(FileNotFoundError):
                     Path(f"{path}{suffix}").unlink()
         return
-    name = f"eakte_bench_audit_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        except sa.exc.OperationalError as error:
-            raise BenchError(
-                f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error}"
-            ) from error
-        try:
-            url = (
-                sa.engine.make_url(POSTGRES_ADMIN_URL)
-                .set(database=name)
-                .render_as_string(hide_password=False)
-            )
-            upgrade_to_head(url)
-            yield url
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+    with postgres_database("eakte_bench_audit") as url:
+        upgrade_to_head(url)
+        yield url
 
 
 def engine_of(ports: Ports) -> sa.Engine:
@@ -671,6 +655,19 @@ def section(results: list[Result], args: argparse.Namespace, command: str, load_
             table(results),
             "",
             interpretation(results, args),
+            *[
+                goal_marker(
+                    "audit",
+                    f"Verify {VERIFY_GOAL_EVENTS:,} events ≤ {VERIFY_GOAL_SECONDS:.0f} s",
+                    f"{r.verify_seconds:.1f} s",
+                    (r.verify_seconds <= VERIFY_GOAL_SECONDS)
+                    if r.verify_events >= VERIFY_GOAL_EVENTS
+                    else None,
+                    f"{r.kind}, {r.verify_events:,} events"
+                    + ("" if r.verify_events >= VERIFY_GOAL_EVENTS else ": fewer than the goal's"),
+                )
+                for r in results
+            ],
             END,
         ]
     )

@@ -4,14 +4,18 @@ and how a run is cut short (Ctrl-C, SIGTERM, a failure) without leaving anything
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import os
 import platform
+import re
 import shutil
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -56,7 +60,10 @@ PREAMBLE = (
     "# Benchmarks\n\n"
     "Measured on the development machine; each section is written by its script and "
     "replaced as a whole (between its `<!-- NAME:begin -->` and `<!-- NAME:end -->` "
-    "markers) when the script runs again. Other sections are left alone.\n"
+    "markers) when the script runs again. Other sections are left alone. The summary of "
+    "the goals at the top is rebuilt from all sections whenever one is written; plots are "
+    "in `benchmarks/`. `make bench` runs every benchmark, `make bench QUICK=1` a small, "
+    "quick version of each.\n"
 )
 
 
@@ -84,6 +91,83 @@ def load_average() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
+SUMMARY = "summary"
+_GOAL = re.compile(r"<!-- goal (\{.*?\}) -->")
+_SECTION = re.compile(r"^<!-- (\w+):begin -->$(.*?)^<!-- \1:end -->$", re.DOTALL | re.MULTILINE)
+_DATE = re.compile(r"^- Date: (.+)$", re.MULTILINE)
+# "load average 1.7, 7.1 (start, end…" or "load average 0.5 / 2.6 / 3.7 at the start, 1.2 / …"
+_LOAD = re.compile(
+    r"load average ([\d.]+)(?: / [\d.]+ / [\d.]+)?(?:,| at the start,) ([\d.]+)"
+)
+
+
+def goal_marker(benchmark: str, goal: str, measured: str, met: bool | None, scope: str = "") -> str:
+    """An invisible line in a section that the summary table at the top is built from;
+    `met` None: not judged (e.g. a quick run below the size the goal is stated for)."""
+    fields = {"benchmark": benchmark, "goal": goal, "measured": measured, "met": met}
+    if scope:
+        fields["scope"] = scope
+    return f"<!-- goal {json.dumps(fields, ensure_ascii=False)} -->"
+
+
+def summary(document: str) -> str:
+    """The summary section: every goal found in the document's sections, in their order."""
+    rows = [
+        "| benchmark | goal | measured | verdict | measured on | load average (start, end) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, body in _SECTION.findall(document):
+        if name == SUMMARY:
+            continue
+        date = _DATE.search(body)
+        load = _LOAD.search(body)
+        for raw in _GOAL.findall(body):
+            goal = json.loads(raw)
+            met = goal.get("met")
+            verdict = "not judged" if met is None else ("**met**" if met else "**missed**")
+            measured = goal["measured"] + (f" ({goal['scope']})" if goal.get("scope") else "")
+            rows.append(
+                f"| {goal['benchmark']} | {goal['goal']} | {measured} | {verdict} "
+                f"| {date.group(1) if date else '?'} "
+                f"| {f'{load.group(1)}, {load.group(2)}' if load else '?'} |"
+            )
+    if len(rows) == 2:
+        rows.append("| – | no goal recorded yet | | | | |")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    m = machine()
+    return "\n".join(
+        [
+            f"<!-- {SUMMARY}:begin -->",
+            "## Summary of the goals",
+            "",
+            f"Updated {now} from the sections below (each dated; a section is only replaced "
+            f"when its script runs again). Machine: {m['cpus']} CPUs ({m['cpu']}), "
+            f"{m['ram']} RAM, shared with other engineers' test runs (a 1-minute load "
+            "average above 2 means the benchmark got only part of the two cores), so "
+            "absolute figures vary between runs by tens of percent or more; the sections "
+            "report ratios against raw baselines measured in the same run. Plots are in "
+            "`benchmarks/`. `make bench` runs all four (1–2 hours, bounded by the search "
+            "benchmark's time limits; `make bench QUICK=1` about 12 minutes, with sizes below "
+            "those some goals are stated for: those rows say not judged).",
+            "",
+            *rows,
+            f"<!-- {SUMMARY}:end -->",
+        ]
+    )
+
+
+def with_summary(document: str) -> str:
+    """`document` with its summary section rebuilt, placed before the first other section."""
+    text = summary(document)
+    begin, end = f"<!-- {SUMMARY}:begin -->", f"<!-- {SUMMARY}:end -->"
+    if begin in document and end in document:
+        return replace_section(document, SUMMARY, text)
+    first = re.search(r"^<!-- \w+:begin -->$", document, re.MULTILINE)
+    if first is None:
+        return document.rstrip("\n") + "\n\n" + text + "\n"
+    return document[: first.start()] + text + "\n\n" + document[first.start() :]
+
+
 def replace_section(current: str, name: str, text: str) -> str:
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     if begin in current and end in current:
@@ -94,6 +178,7 @@ def replace_section(current: str, name: str, text: str) -> str:
 
 def write_section(output: Path, name: str, text: str) -> None:
     """Replace only section `name` (text includes its markers); other scripts own the rest.
+    The summary of the goals at the top is rebuilt from all sections each time.
 
     The file is re-read right before writing and replaced by rename, so a reader
     never sees half a file; a concurrent writer is noticed and the write repeated.
@@ -105,7 +190,7 @@ def write_section(output: Path, name: str, text: str) -> None:
         except FileNotFoundError:
             current = PREAMBLE
         temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-        temporary.write_text(replace_section(current, name, text))
+        temporary.write_text(with_summary(replace_section(current, name, text)))
         with contextlib.suppress(FileNotFoundError):
             shutil.copymode(output, temporary)
         os.replace(temporary, output)
@@ -113,3 +198,54 @@ def write_section(output: Path, name: str, text: str) -> None:
         if text in output.read_text():
             return
     raise RuntimeError(f"could not write the {name} section of {output}")
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "EAKTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A fresh, empty database on the local PostgreSQL; dropped afterwards whatever happens."""
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        except sa.exc.OperationalError as error:
+            raise BenchError(
+                f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error}"
+            ) from error
+        try:
+            yield (
+                sa.engine.make_url(POSTGRES_ADMIN_URL)
+                .set(database=name)
+                .render_as_string(hide_password=False)
+            )
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def ms(seconds: float) -> str:
+    return "–" if seconds != seconds else f"{seconds * 1000:.1f}"  # NaN → dash
+
+
+def secs(seconds: float) -> str:
+    return "–" if seconds != seconds else f"{seconds:.2f}"

@@ -3,6 +3,7 @@
     .venv/bin/python bench/search.py [--docs 20000,100000] [--clients 8] [--case-files 64]
                                      [--time-limit 45] [--queries 200] [--profile-seconds 60]
                                      [--corpus DIR] [--output docs/benchmarks.md] [--keep]
+                                     [--sample-every 10] [--plots docs/benchmarks]
 
 The embedded default stack (SQLite, file store, tantivy in `<instance>/search`):
 `eakte init` and `eakte serve` (gunicorn plus its `eakte worker`, which drains the
@@ -22,6 +23,8 @@ indexing outbox) run as subprocesses on a temporary instance. Then:
    the last uploaded document finds it. Every `--sample-every`th document is followed
    individually: one poller searches for the markers of all followed documents not yet
    found (`a OR b OR ...`) every 100 ms and takes upload start → answer that found it.
+   Each followed document's time to searchable is plotted over the ingest (PNG in
+   `--plots`), with the count of uploaded documents beside it.
 3. Queries at each size, through `GET /api/v1/search?limit=20` on the warm server:
    1-, 2-, 3-term and phrase queries of real words from the corpus (frequent and rare,
    inflected forms) and a marker (one document); `--queries` per kind with one client,
@@ -74,7 +77,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_report import BenchError, guarded, load_average, machine, write_section  # noqa: E402
+from bench_report import (  # noqa: E402
+    BenchError,
+    goal_marker,
+    guarded,
+    load_average,
+    machine,
+    ms,
+    percentile,
+    secs,
+    write_section,
+)
 from storage import (  # noqa: E402
     EakteServer,
     _cmdline,
@@ -243,25 +256,6 @@ class Corpus:
             filename=f"{chunk.slug}-{i + 1:06d}.txt",
             body=text.encode(),
         )
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
-
-
-def ms(seconds: float) -> str:
-    return "–" if seconds != seconds else f"{seconds * 1000:.1f}"  # NaN → dash
-
-
-def secs(seconds: float) -> str:
-    return "–" if seconds != seconds else f"{seconds:.2f}"
 
 
 # --------------------------------------------------------------------------- processes
@@ -521,6 +515,9 @@ class Ingest:
     searchable_at: float | None = None
     upload_s: list[float] = field(default_factory=list)
     to_searchable_s: list[float] = field(default_factory=list)
+    # per followed document: (upload start, monotonic clock; seconds until searchable)
+    searchable_curve: list[tuple[float, float]] = field(default_factory=list)
+    upload_ends: list[float] = field(default_factory=list)  # monotonic clock
     samples_lost: int = 0
     max_backlog: int = 0
     stopped_by_time: bool = False
@@ -596,6 +593,7 @@ class Follower(threading.Thread):
                 if document_id in found:
                     started = self.pending.pop(document_id)
                     self.ingest.to_searchable_s.append(answered - started)
+                    self.ingest.searchable_curve.append((started, answered - started))
 
     def finish(self, client: Client | None = None) -> None:
         """Stop polling; with `client`, one last round first (everything is findable)."""
@@ -647,6 +645,7 @@ def ingest(
                     result.uploaded += 1
                     result.bytes += len(doc.body)
                     result.upload_s.append(ended - began)
+                    result.upload_ends.append(ended)
                     result.last_upload_end = max(result.last_upload_end, ended)
                     if not last or ended > last[0][0]:
                         last[:] = [(ended, document_id, doc.marker)]
@@ -1372,6 +1371,79 @@ def goals(report: Run) -> tuple[list[str], list[str]]:
     return statements, missed
 
 
+def goal_markers(report: Run) -> list[str]:
+    """The goals for the summary table at the top of the report (see bench_report)."""
+    markers = []
+    first = report.ingests[0] if report.ingests else None
+    if first is not None:
+        rate = first.searchable_rate
+        markers.append(
+            goal_marker(
+                "search",
+                f"Ingest until searchable ≥ {INGEST_GOAL_DOCS_S:.0f} docs/s",
+                f"{rate:.1f} docs/s" if rate else "backlog did not drain",
+                rate is not None and rate >= INGEST_GOAL_DOCS_S,
+                f"first {first.uploaded:,} documents, {first.clients} clients",
+            )
+        )
+    if report.queries:
+        last = report.queries[-1]
+        worst = max((percentile(s.single_s, 0.95), kind) for kind, s in last.kinds.items())
+        judged = last.documents >= QUERY_GOAL_DOCS
+        markers.append(
+            goal_marker(
+                "search",
+                f"Query p95 ≤ {QUERY_GOAL_P95_MS:.0f} ms at {QUERY_GOAL_DOCS:,} documents",
+                f"{worst[0] * 1000:.1f} ms",
+                (worst[0] * 1000 <= QUERY_GOAL_P95_MS) if judged else None,
+                f"worst kind {worst[1]}, at {last.documents:,} documents"
+                + ("" if judged else ": fewer than the goal's size"),
+            )
+        )
+    return markers
+
+
+def plot_ingest(report: Run, plots: Path) -> list[tuple[str, str]]:
+    """Per followed document: upload → searchable over the ingest (PNG); (file, caption)."""
+    followed = [point for r in report.ingests for point in r.searchable_curve]
+    if not followed:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plots.mkdir(parents=True, exist_ok=True)
+    origin = report.ingests[0].first_start
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
+    for r in report.ingests:
+        xs = [(started - origin) / 60 for started, _ in r.searchable_curve]
+        ys = [seconds for _, seconds in r.searchable_curve]
+        ax.scatter(xs, ys, s=4, alpha=0.5, label=f"ingest {r.label} (followed documents)")
+    ax.set_xlabel("minutes since the first upload")
+    ax.set_ylabel("upload start → searchable, s")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    uploaded = sorted(t for r in report.ingests for t in r.upload_ends)
+    if uploaded:
+        twin = ax.twinx()
+        twin.plot(
+            [(t - origin) / 60 for t in uploaded],
+            range(1, len(uploaded) + 1),
+            color="black",
+            linewidth=1,
+            label="documents uploaded",
+        )
+        twin.set_ylabel("documents uploaded")
+        twin.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title("Search: time from upload until a document is findable, over the ingest")
+    fig.tight_layout()
+    fig.savefig(plots / "search-ingest.png")
+    plt.close(fig)
+    return [("search-ingest.png", "Upload to searchable per followed document, over the ingest")]
+
+
 def interpretation(report: Run) -> str:
     parts = []
     for r in report.ingests:
@@ -1468,7 +1540,14 @@ def code_version() -> str:
     return (commit or "unknown") + (" with uncommitted changes" if dirty else "")
 
 
-def section(report: Run, args: argparse.Namespace, command: str, load: str, code: str) -> str:
+def section(
+    report: Run,
+    args: argparse.Namespace,
+    command: str,
+    load: str,
+    code: str,
+    images: list[tuple[str, str]] = (),
+) -> str:
     m = machine()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     statements, _ = goals(report)
@@ -1509,10 +1588,12 @@ def section(report: Run, args: argparse.Namespace, command: str, load: str, code
         resource_table(report),
         "",
         *[f"- {s}" for s in statements],
+        *goal_markers(report),
         "",
         profile_text(report),
         "",
         interpretation(report),
+        *[line for name, caption in images for line in ("", f"![{caption}]({name})")],
         END,
     ]
     return "\n".join(lines)
@@ -1552,7 +1633,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--queries", type=int, default=200, help="queries per kind and size")
     parser.add_argument(
-        "--sample-every", type=int, default=100, help="follow every Nth document until searchable"
+        "--sample-every", type=int, default=10, help="follow every Nth document until searchable"
     )
     parser.add_argument(
         "--profile-seconds",
@@ -1562,6 +1643,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="de-laws folder")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--plots", type=Path, default=None, help="PNG folder (default: benchmarks/ beside --output)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tmpdir", type=Path, default=None, help="scratch space (default: TMPDIR)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance")
@@ -1598,13 +1682,19 @@ def main(argv: list[str] | None = None) -> int:
     command = (
         f"python bench/search.py --docs {','.join(str(d) for d in args.docs)} "
         f"--clients {args.clients} --case-files {args.case_files} "
-        f"--time-limit {args.time_limit:g} --queries {args.queries}"
+        f"--time-limit {args.time_limit:g} --queries {args.queries} "
+        f"--sample-every {args.sample_every}"
     )
     load = f"{load_at_start}, {load_average()}"
     code = code_version()
     if code != code_at_start:
         code = f"{code_at_start} at the start, {code} at the end"
-    write_section(args.output, "search", section(report, args, command, load, code))
+    plots = args.plots or args.output.parent / "benchmarks"
+    images = [
+        (os.path.relpath(plots / name, args.output.parent), caption)
+        for name, caption in plot_ingest(report, plots)
+    ]
+    write_section(args.output, "search", section(report, args, command, load, code, images))
     print(f"\nwritten to {args.output}")
     return 0
 

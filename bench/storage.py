@@ -50,7 +50,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_report import BenchError, guarded, load_average, machine, write_section  # noqa: E402
+from bench_report import (  # noqa: E402
+    BenchError,
+    goal_marker,
+    guarded,
+    load_average,
+    machine,
+    write_section,
+)
 
 from tests.s3server import S3Server, start_s3_server  # noqa: E402
 
@@ -756,6 +763,20 @@ def section(results: list[Result], skipped: list[str], repeat: int, command: str
             table(results),
             "",
             interpretation(results, skipped),
+            *[
+                goal_marker(
+                    "storage",
+                    f"RSS growth of a 1 GiB upload and download < {RSS_GOAL_MB} MB",
+                    f"+{max(r.rss_upload, r.rss_download):.0f} MB",
+                    (max(r.rss_upload, r.rss_download) < RSS_GOAL_MB)
+                    if r.size >= 1024**3
+                    else None,
+                    f"{r.backend}, {size_label(r.size)}"
+                    + ("" if r.size >= 1024**3 else ": largest size measured, below 1 GiB"),
+                )
+                for backend in dict.fromkeys(r.backend for r in results)
+                for r in [max((x for x in results if x.backend == backend), key=lambda x: x.size)]
+            ],
             END,
         ]
     )
