@@ -248,6 +248,7 @@ def test_generic_media_types_fall_back_on_the_file_name():
         (make_docx(*["Baugenehmigung"] * 500), DOCX_TYPE, "a.docx"),
         (b"<p>Baugenehmigung</p>" * 500, "text/html", "a.html"),
     ],
+    ids=["text", "docx", "html"],  # generated zips carry a timestamp: no ids from bytes
 )
 def test_text_beyond_max_chars_is_cut(content, media_type, filename):
     extraction = extract(content, media_type, filename, max_chars=1000)
