@@ -11,9 +11,10 @@ import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete
 
 from eakte.errors import AuthenticationError, InvalidInputError
-from eakte.models import Principal
+from eakte.models import Principal, WebSession
 from eakte.models.vocabulary import GlobalRole, Outcome, PrincipalKind
 from eakte.services import access, audit
 from eakte.services.context import Context
@@ -54,7 +55,9 @@ def check_policy(username: str, password: str) -> None:
 
 
 def set_password(ctx: Context, username: str, password: str) -> None:
-    """An admin (or the operator's CLI) sets a user's password; a lockout ends with it."""
+    """An admin (or the operator's CLI) sets a user's password; a lockout ends with it,
+    and so does every web session of the user: whoever signed in with the old password
+    (perhaps the reason for the change) must sign in again."""
     action = "principal.password_set"
     access.require_global_role(
         ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
@@ -69,7 +72,12 @@ def set_password(ctx: Context, username: str, password: str) -> None:
     principal.password_hash = HASHER.hash(password)
     principal.failed_sign_ins = 0
     principal.locked_until = None
-    audit.record(ctx, action, object_type="principal", object_id=username)
+    ended = ctx.session.execute(
+        delete(WebSession).where(WebSession.principal_id == principal.id)
+    ).rowcount
+    audit.record(
+        ctx, action, object_type="principal", object_id=username, details={"sessions_ended": ended}
+    )
     ctx.commit()
 
 

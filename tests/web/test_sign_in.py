@@ -131,6 +131,30 @@ def test_sign_out_and_timeout_end_the_session(town, browser, clock, anna_passwor
     assert response.headers["Location"].startswith("/anmelden")
 
 
+def test_a_new_password_ends_the_users_sessions_but_not_others(
+    town, app, anna_password, ports
+) -> None:  # noqa: ANN001
+    """Whoever signed in with the old password (perhaps why it was changed) is out."""
+    anna_here, anna_there, lea = app.test_client(), app.test_client(), app.test_client()
+    assert town.admin.post("/principals/lea/password", {"password": PASSWORD}).status_code == 204
+    for client, username in ((anna_here, "anna"), (anna_there, "anna"), (lea, "lea")):
+        assert sign_in(client, username, PASSWORD).status_code == 302
+        assert client.get("/akten").status_code == 200
+
+    new = "Rathausplatz-Winter-2027"
+    assert town.admin.post("/principals/anna/password", {"password": new}).status_code == 204
+
+    for client in (anna_here, anna_there):
+        response = client.get("/akten")
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/anmelden")
+    assert lea.get("/akten").status_code == 200
+    event = audit_events(ports, action="principal.password_set", object_id="anna")[-1]
+    assert event.details == {"sessions_ended": 2}
+    assert sign_in(anna_here, "anna", new).status_code == 302
+    assert anna_here.get("/akten").status_code == 200
+
+
 def test_after_sign_in_the_user_returns_to_where_they_were_but_never_offsite(
     town,
     browser,
