@@ -17,7 +17,7 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 ## run: install, initialise ./instance (SQLite, key material, admin token) and serve on :8000
 run: $(BIN)/.installed
 	$(BIN)/eakte init
-	$(BIN)/eakte serve --host $(HOST) --port $(PORT)
+	EAKTE_LOG_FORMAT=$${EAKTE_LOG_FORMAT:-text} $(BIN)/eakte serve --host $(HOST) --port $(PORT)
 
 ## test: import contracts, lint, then the whole suite on SQLite and PostgreSQL
 test: $(BIN)/.installed lint
