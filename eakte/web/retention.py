@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections.abc import Callable
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
 
@@ -165,13 +166,12 @@ def retention_place_hold() -> Response:
 @signed_in
 def retention_release_hold(hold_id: uuid.UUID) -> Response:
     """Aussonderungssperre aufheben, with the reason."""
-    form = f"aufheben-{hold_id}"
-    errors: dict[str, str] = {}
-    reason = _reason(form, errors)
-    if errors:
-        return _page(errors, {f"{form}.grund": request.form.get("grund", "")})
-    legal_holds.release_hold(ctx(), hold_id, reason)
-    return _back("aufgehoben", anchor="sperren")
+    return _with_reason(
+        f"aufheben-{hold_id}",
+        lambda reason: legal_holds.release_hold(ctx(), hold_id, reason),
+        done="aufgehoben",
+        anchor="sperren",
+    )
 
 
 @blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/freigeben")
@@ -187,13 +187,12 @@ def retention_approve(proposal_id: uuid.UUID) -> Response:
 @signed_in
 def retention_reject(proposal_id: uuid.UUID) -> Response:
     """Ablehnen, with the reason: the files stay."""
-    form = f"ablehnen-{proposal_id}"
-    errors: dict[str, str] = {}
-    reason = _reason(form, errors)
-    if errors:
-        return _page(errors, {f"{form}.grund": request.form.get("grund", "")})
-    disposition.reject(ctx(), proposal_id, reason)
-    return _back("abgelehnt", anchor=f"vorschlag-{proposal_id}")
+    return _with_reason(
+        f"ablehnen-{proposal_id}",
+        lambda reason: disposition.reject(ctx(), proposal_id, reason),
+        done="abgelehnt",
+        anchor=f"vorschlag-{proposal_id}",
+    )
 
 
 @blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/uebernahme")
@@ -249,6 +248,18 @@ def _form_key(default: str) -> str:
     """Which form on the page posted (a due row's or the general one), for its message."""
     key = request.form.get("formular", default)
     return key if re.fullmatch(r"sperre(-[0-9a-f-]{36})?", key) else default
+
+
+def _with_reason(
+    form: str, act: Callable[[str], object], *, done: str, anchor: str
+) -> Response:
+    """A button that needs a reason (Grund): do it, or show the page with the error."""
+    errors: dict[str, str] = {}
+    reason = _reason(form, errors)
+    if errors:
+        return _page(errors, {f"{form}.grund": request.form.get("grund", "")})
+    act(reason)
+    return _back(done, anchor=anchor)
 
 
 def _reason(form: str, errors: dict[str, str]) -> str:

@@ -42,9 +42,8 @@ import sqlalchemy as sa
 from elasticsearch import Elasticsearch
 
 from eakte.models import DocumentVersion, SearchOutbox
-from tests.conftest import POSTGRES_ADMIN_URL, s3_settings
-from tests.integration.test_multi_node import create_people, remove_bucket
-from tests.processes import Instance, Server, fresh_postgres_database, stop_together, wait_until
+from tests.integration.test_multi_node import create_people, shared_backends
+from tests.processes import Instance, Server, stop_together, wait_until
 from tests.searchserver import plain_json_headers
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.xdist_group("processes")]
@@ -72,31 +71,25 @@ class Node:
 @pytest.fixture(scope="module")
 def node(s3_server, search_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:  # noqa: ANN001
     tmp = tmp_path_factory.mktemp("graceful")
-    bucket = f"eakte-{uuid.uuid4().hex[:12]}"
-    search = search_server.clone()
     with contextlib.ExitStack() as cleanup:
-        cleanup.callback(search.close)
-        cleanup.callback(remove_bucket, s3_server, bucket)
-        database_url = cleanup.enter_context(
-            fresh_postgres_database(POSTGRES_ADMIN_URL, f"eakte_graceful_{uuid.uuid4().hex[:8]}")
-        )
-        index = f"eakte-{uuid.uuid4().hex[:8]}"
+        backends = shared_backends(cleanup, s3_server, search_server, "eakte_graceful")
         instance = Instance(
-            tmp / "node",
-            database_url=database_url,
-            extra_env={
-                **s3_settings(s3_server, bucket),
-                "EAKTE_SEARCH_URL": search.url,
-                "EAKTE_SEARCH_INDEX": index,
-                "EAKTE_TEST_ES_COMPAT": "1",
-            },
+            tmp / "node", database_url=backends.database_url, extra_env=backends.env
         )
         cleanup.callback(instance.stop_all)
         admin = instance.init()
         server = instance.serve()
         tokens = create_people(server, admin)
         server.stop()
-        yield Node(instance, tokens, database_url, bucket, s3_server, search.url, index)
+        yield Node(
+            instance,
+            tokens,
+            backends.database_url,
+            backends.bucket,
+            s3_server,
+            backends.search_url,
+            backends.search_index,
+        )
 
 
 @pytest.fixture

@@ -89,25 +89,9 @@ def deployment(
     s3_server, search_server, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployment]:  # noqa: ANN001
     tmp = tmp_path_factory.mktemp("multi-node")
-    bucket = f"eakte-{uuid.uuid4().hex[:12]}"
-    search = search_server.clone()
     with contextlib.ExitStack() as cleanup:
-        cleanup.callback(search.close)
-        cleanup.callback(remove_bucket, s3_server, bucket)
-        database_url = cleanup.enter_context(
-            fresh_postgres_database(POSTGRES_ADMIN_URL, f"eakte_multi_{uuid.uuid4().hex[:8]}")
-        )
-        index = f"eakte-{uuid.uuid4().hex[:8]}"
-        first = Instance(
-            tmp / "node-a",
-            database_url=database_url,
-            extra_env={
-                **s3_settings(s3_server, bucket),
-                "EAKTE_SEARCH_URL": search.url,
-                "EAKTE_SEARCH_INDEX": index,
-                "EAKTE_TEST_ES_COMPAT": "1",
-            },
-        )
+        backends = shared_backends(cleanup, s3_server, search_server, "eakte_multi")
+        first = Instance(tmp / "node-a", database_url=backends.database_url, extra_env=backends.env)
         cleanup.callback(first.stop_all)
         admin = first.init()
         second = first.sharing(tmp / "node-b")
@@ -117,7 +101,14 @@ def deployment(
         for node in (first, second):
             node.worker(interval=0.2)
         tokens = create_people(servers[0], admin)
-        yield Deployment(servers, tokens, database_url, search.url, index, [first, second])
+        yield Deployment(
+            servers,
+            tokens,
+            backends.database_url,
+            backends.search_url,
+            backends.search_index,
+            [first, second],
+        )
         for process in (*first.processes, *second.processes):
             assert process.running(), f"eakte {process.name} died:\n{process.log_tail()}"
 
@@ -161,6 +152,42 @@ def create_people(server: Server, admin: str) -> dict[str, str]:
     ):
         _ok(server.call("POST", "/file-plan", token=tokens["rita"], body=body), 201)
     return tokens
+
+
+@dataclass(frozen=True)
+class Backends:
+    """One deployment's PostgreSQL database, S3 bucket and search index (on osmem), and
+    the EAKTE_* settings every node of it needs."""
+
+    database_url: str
+    bucket: str
+    search_url: str
+    search_index: str
+    env: dict[str, str]
+
+
+def shared_backends(
+    cleanup: contextlib.ExitStack,
+    s3_server,
+    search_server,
+    prefix: str,  # noqa: ANN001
+) -> Backends:
+    """Fresh database, bucket and index for one test module; `cleanup` removes them."""
+    bucket = f"eakte-{uuid.uuid4().hex[:12]}"
+    search = search_server.clone()
+    cleanup.callback(search.close)
+    cleanup.callback(remove_bucket, s3_server, bucket)
+    database_url = cleanup.enter_context(
+        fresh_postgres_database(POSTGRES_ADMIN_URL, f"{prefix}_{uuid.uuid4().hex[:8]}")
+    )
+    index = f"eakte-{uuid.uuid4().hex[:8]}"
+    env = {
+        **s3_settings(s3_server, bucket),
+        "EAKTE_SEARCH_URL": search.url,
+        "EAKTE_SEARCH_INDEX": index,
+        "EAKTE_TEST_ES_COMPAT": "1",  # the launcher in tests/processes.py adjusts the client
+    }
+    return Backends(database_url, bucket, search.url, index, env)
 
 
 def remove_bucket(s3_server, bucket: str) -> None:  # noqa: ANN001
@@ -286,9 +313,12 @@ def test_each_document_uploaded_on_both_nodes_is_indexed_once_and_findable(deplo
     assert len(set(documents)) == count
 
     def all_found() -> bool:
-        answer = _ok(
-            deployment.servers[0].call("GET", "/search?q=Kastanienallee&limit=100", token=anna)
+        status, _, answer = deployment.servers[0].call(
+            "GET", "/search?q=Kastanienallee&limit=100", token=anna
         )
+        if status == 503 and answer["type"].endswith(":search-unavailable"):
+            return False  # the first worker to index creates the index
+        assert status == 200, answer
         return sorted(hit["document"] for hit in answer["items"]) == sorted(documents)
 
     wait_until(all_found, 60, "the workers to index every document")
