@@ -30,7 +30,7 @@ from eakte.models.vocabulary import (
     PrincipalKind,
     values,
 )
-from eakte.services import principals, tokens
+from eakte.services import deactivation, principals, tokens
 from eakte.services.context import Context, Ports
 
 
@@ -150,6 +150,24 @@ def principal_add(username: str, service: bool, display_name: str | None) -> Non
             system, username=username, display_name=display_name or username, kind=kind
         )
     click.echo(f"created {kind.value} {username}", err=True)
+
+
+@principal.command("deactivate")
+@click.argument("username")
+def principal_deactivate(username: str) -> None:
+    """Deactivate USERNAME: its tokens and web sessions end at once, sign-in is refused."""
+    with _system() as system:
+        deactivation.deactivate_principal(system, username)
+    click.echo(f"{username} is deactivated; its tokens and sessions have ended", err=True)
+
+
+@principal.command("reactivate")
+@click.argument("username")
+def principal_reactivate(username: str) -> None:
+    """Reactivate USERNAME (its old tokens stay revoked: create a new one)."""
+    with _system() as system:
+        deactivation.reactivate_principal(system, username)
+    click.echo(f"{username} is active again", err=True)
 
 
 @main.group()

@@ -35,6 +35,8 @@ class Settings:
     s3_region: str | None = None
     timezone: str = "Europe/Berlin"
     token_ttl_days: int = 90
+    # Upper limit for any token's lifetime; only an admin may give service accounts longer.
+    token_max_days: int = 365
     proxy_count: int = 0
     # Per client address (IPv6: per /64), counted in each app process; 0 switches a limit off.
     sign_in_failures_per_address: int = 20
@@ -109,6 +111,7 @@ class Settings:
             s3_region=env.optional("EAKTE_S3_REGION"),
             timezone=env.timezone("EAKTE_TIMEZONE", "Europe/Berlin"),
             token_ttl_days=env.integer("EAKTE_TOKEN_TTL_DAYS", 90, minimum=1, maximum=3650),
+            token_max_days=env.integer("EAKTE_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650),
             proxy_count=env.integer("EAKTE_PROXY_COUNT", 0, minimum=0, maximum=10),
             sign_in_failures_per_address=env.integer(
                 "EAKTE_SIGN_IN_FAILURES_PER_ADDRESS", 20, minimum=0, maximum=100_000

@@ -39,6 +39,13 @@ class AccessDeniedError(EakteError):
     code = "forbidden"
 
 
+class SeparationOfDutiesError(AccessDeniedError):
+    """One person may not do this alone: a change to their own rights, or a second role
+    that together with the first would let them act alone (admin + records manager)."""
+
+    code = "separation-of-duties"
+
+
 class InvalidInputError(EakteError):
     """Input that passed the schema but breaks a domain rule (unknown code, bad cursor)."""
 

@@ -175,10 +175,11 @@ class Town:
     bea: reader in 50 · rita: records manager · audrey: auditor · admin.
     """
 
-    def __init__(self, client, admin_token: str) -> None:  # noqa: ANN001
+    def __init__(self, client, admin_token: str, system: Context) -> None:  # noqa: ANN001
         from tests.helpers import ApiClient
 
         self.client = client
+        self.system = system
         self.admin = ApiClient(client, admin_token)
         for body in (
             {"code": "32", "name": "Ordnungsamt"},
@@ -205,6 +206,14 @@ class Town:
         self.audrey = self.person("audrey", roles=["auditor"])
 
     def person(self, username: str, *, member=None, roles=(), kind: str = "user"):  # noqa: ANN001, ANN201
+        """A principal made by the admin over the API, with rights confirmed as they would be.
+
+        Memberships a lead must confirm and records_manager grants another records
+        manager must approve are approved by the operator's channel; the token comes
+        from the operator too (admins mint tokens only for service accounts).
+        """
+        from eakte.models.vocabulary import GlobalRole
+        from eakte.services import principals, tokens
         from tests.helpers import ApiClient
 
         response = self.admin.post(
@@ -213,17 +222,18 @@ class Town:
         assert response.status_code == 201, response.get_json()
         if member:
             department, role = member
-            assert (
-                self.admin.post(
-                    f"/principals/{username}/memberships", {"department": department, "role": role}
-                ).status_code
-                == 201
+            response = self.admin.post(
+                f"/principals/{username}/memberships", {"department": department, "role": role}
             )
+            assert response.status_code == 201, response.get_json()
+            if response.get_json()["state"] == "pending":
+                principals.approve_membership(self.system, username, department=department)
         for role in roles:
-            assert (
-                self.admin.post(f"/principals/{username}/roles", {"role": role}).status_code == 201
-            )
-        token = self.admin.post(f"/principals/{username}/tokens", {}).get_json()["token"]
+            response = self.admin.post(f"/principals/{username}/roles", {"role": role})
+            assert response.status_code == 201, response.get_json()
+            if response.get_json()["state"] == "pending":
+                principals.approve_role(self.system, username, GlobalRole(role))
+        token, _ = tokens.create_token(self.system, username)
         return ApiClient(self.client, token)
 
     def case_file(self, who=None, **overrides):  # noqa: ANN001, ANN003, ANN201
@@ -244,8 +254,8 @@ def client(app):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def town(client, admin_token: str) -> Town:  # noqa: ANN001
-    return Town(client, admin_token)
+def town(client, admin_token: str, system: Context) -> Town:  # noqa: ANN001
+    return Town(client, admin_token, system)
 
 
 @pytest.fixture(scope="session")

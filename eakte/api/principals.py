@@ -18,6 +18,7 @@ from eakte.api.schemas.organisation import (
     PasswordSchema,
     PrincipalCreateSchema,
     PrincipalSchema,
+    RoleOutSchema,
     RoleSchema,
     TokenCreatedSchema,
     TokenCreateSchema,
@@ -25,7 +26,7 @@ from eakte.api.schemas.organisation import (
 )
 from eakte.errors import NotFoundError
 from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind
-from eakte.services import passwords, principals, tokens
+from eakte.services import deactivation, passwords, principals, tokens
 
 blp = Blueprint(
     "principals",
@@ -73,7 +74,11 @@ class Memberships(MethodView):
         200, schema=MembershipOutSchema, description="Role of an existing membership changed"
     )
     def post(self, body: dict, username: str) -> object:
-        """Make the principal a member of a department, or change its role there (admin)."""
+        """Make the principal a member of a department, or change its role there (admin).
+
+        The membership (or a promotion) is `pending` until a lead of the department
+        approves it, unless the department has no lead yet; nobody changes their own.
+        """
         membership, created = principals.add_membership(
             context(), username, department=body["department"], role=DepartmentRole(body["role"])
         )
@@ -94,15 +99,28 @@ class Membership(MethodView):
         principals.remove_membership(context(), username, department=department)
 
 
+@blp.route("/<username>/memberships/<department>/approve", methods=["POST"])
+@blp.response(200, MembershipOutSchema)
+def approve_membership(username: str, department: str) -> object:
+    """Confirm a pending membership or promotion (a lead of the department, not its subject)."""
+    return principals.approve_membership(context(), username, department=department)
+
+
 @blp.route("/<username>/roles")
 class Roles(MethodView):
     @blp.arguments(RoleSchema)
-    @blp.response(201, RoleSchema)
-    @blp.alt_response(200, schema=RoleSchema, description="The principal had the role already")
+    @blp.response(201, RoleOutSchema)
+    @blp.alt_response(
+        200, schema=RoleOutSchema, description="The principal had (or awaits) the role already"
+    )
     def post(self, body: dict, username: str) -> object:
-        """Give a global role: records_manager, auditor or admin (admin)."""
-        added = principals.grant_role(context(), username, GlobalRole(body["role"]))
-        return body, 201 if added else 200
+        """Give a global role: records_manager, auditor or admin (admin).
+
+        A records_manager grant is `pending` until another records manager approves
+        it (unless none exists yet); an admin never holds records_manager.
+        """
+        grant, added = principals.grant_role(context(), username, GlobalRole(body["role"]))
+        return grant, 201 if added else 200
 
 
 @blp.route("/<username>/roles/<role>")
@@ -117,6 +135,15 @@ class Role(MethodView):
         principals.revoke_role(context(), username, global_role)
 
 
+@blp.route("/<username>/roles/<role>/approve", methods=["POST"])
+@blp.response(200, RoleOutSchema)
+def approve_role(username: str, role: str) -> object:
+    """Approve a pending records_manager grant (another records manager)."""
+    if role != GlobalRole.RECORDS_MANAGER.value:
+        raise NotFoundError("only records_manager grants wait for approval")
+    return principals.approve_role(context(), username, GlobalRole.RECORDS_MANAGER)
+
+
 @blp.route("/<username>/tokens")
 class Tokens(MethodView):
     @blp.response(200, TokenInfoSchema(many=True))
@@ -127,8 +154,16 @@ class Tokens(MethodView):
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
     def post(self, body: dict, username: str) -> object:
-        """Create a token; it is shown only in this answer (admin, or self)."""
-        token, row = tokens.create_token(context(), username, expires_at=body["expires_at"])
+        """Create a token; it is shown only in this answer.
+
+        For oneself, or by an admin for a service account: never for another user.
+        """
+        token, row = tokens.create_token(
+            context(),
+            username,
+            expires_at=body["expires_at"],
+            never_expires=body["never_expires"],
+        )
         return {"id": row.id, "token": token, "expires_at": row.expires_at}
 
 
@@ -144,5 +179,29 @@ class Token(MethodView):
 @blp.arguments(PasswordSchema)
 @blp.response(204)
 def set_password(body: dict, username: str) -> None:
-    """Set a user's web sign-in password (admin); it also lifts a lockout."""
-    passwords.set_password(context(), username, body["password"])
+    """Set a user's web sign-in password.
+
+    An admin sets a temporary one for another user (lifts a lockout, ends the user's
+    sessions and API tokens); users change their own with `current_password`.
+    """
+    ctx = context()
+    if ctx.actor is not None and ctx.actor.username == username:
+        passwords.change_own_password(ctx, body["current_password"] or "", body["password"])
+    else:
+        passwords.set_password(ctx, username, body["password"])
+
+
+@blp.route("/<username>/deactivate", methods=["POST"])
+@blp.response(200, PrincipalSchema)
+def deactivate(username: str) -> object:
+    """Deactivate a principal: tokens and sessions end at once, history stays (admin)."""
+    deactivation.deactivate_principal(context(), username)
+    return principals.get_principal(context(), username)
+
+
+@blp.route("/<username>/reactivate", methods=["POST"])
+@blp.response(200, PrincipalSchema)
+def reactivate(username: str) -> object:
+    """Reactivate a principal; its old tokens stay revoked (admin)."""
+    deactivation.reactivate_principal(context(), username)
+    return principals.get_principal(context(), username)

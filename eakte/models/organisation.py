@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import sqlalchemy as sa
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eakte.db import Base, UTCDateTime
 from eakte.models._columns import created_at, enum_column, one_of, uuid_pk
-from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind
+from eakte.models.vocabulary import ApprovalState, DepartmentRole, GlobalRole, PrincipalKind
 
 
 class Department(Base):
@@ -39,6 +40,13 @@ class Principal(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # A password someone else set (an admin) is temporary: the user must choose a new
+    # one before anything else works, and is told who reset it and when.
+    password_temporary: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa.false()
+    )
+    password_set_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    password_set_by: Mapped[str | None] = mapped_column(String(100))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="principal", cascade="all, delete-orphan", lazy="selectin"
@@ -47,7 +55,13 @@ class Principal(Base):
 
     @property
     def global_roles(self) -> frozenset[str]:
-        return frozenset(r.role for r in self.roles)
+        """The global roles in force (a pending records_manager grant is not)."""
+        return frozenset(r.role for r in self.roles if r.state == ApprovalState.ACTIVE)
+
+    @property
+    def active_memberships(self) -> list[Membership]:
+        """The memberships in force: a pending one opens nothing yet."""
+        return [m for m in self.memberships if m.state == ApprovalState.ACTIVE]
 
 
 class Membership(Base):
@@ -55,6 +69,10 @@ class Membership(Base):
     __table_args__ = (
         UniqueConstraint("principal_id", "department_id"),
         CheckConstraint(one_of("role", DepartmentRole), name="role"),
+        CheckConstraint(one_of("state", ApprovalState), name="state"),
+        CheckConstraint(
+            "pending_role IS NULL OR " + one_of("pending_role", DepartmentRole), name="pending_role"
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -62,7 +80,13 @@ class Membership(Base):
         ForeignKey("principal.id", ondelete="CASCADE"), index=True
     )
     department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("department.id"), index=True)
+    # `role` is in force when `state` is active; a pending membership waits for a lead
+    # of the department. `pending_role` is a requested promotion of an active one.
     role: Mapped[str] = enum_column(DepartmentRole)
+    state: Mapped[str] = enum_column(ApprovalState, server_default=ApprovalState.ACTIVE.value)
+    pending_role: Mapped[str | None] = enum_column(DepartmentRole, nullable=True)
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+    approved_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = created_at()
 
     principal: Mapped[Principal] = relationship(back_populates="memberships")
@@ -74,6 +98,7 @@ class PrincipalRole(Base):
     __table_args__ = (
         UniqueConstraint("principal_id", "role"),
         CheckConstraint(one_of("role", GlobalRole), name="role"),
+        CheckConstraint(one_of("state", ApprovalState), name="state"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -81,6 +106,9 @@ class PrincipalRole(Base):
         ForeignKey("principal.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[str] = enum_column(GlobalRole)
+    state: Mapped[str] = enum_column(ApprovalState, server_default=ApprovalState.ACTIVE.value)
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+    approved_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = created_at()
 
 
@@ -94,6 +122,9 @@ class ApiToken(Base):
         ForeignKey("principal.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Who minted it (a username, or `system:cli`): events done with a token someone
+    # else issued name both.
+    issued_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = created_at()
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

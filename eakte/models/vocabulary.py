@@ -21,6 +21,13 @@ class GlobalRole(enum.StrEnum):
     ADMIN = "admin"
 
 
+class ApprovalState(enum.StrEnum):
+    """A membership or global role: in force, or waiting for a second person's approval."""
+
+    ACTIVE = "active"
+    PENDING = "pending"
+
+
 class PrincipalKind(enum.StrEnum):
     USER = "user"
     SERVICE = "service"

@@ -33,7 +33,9 @@ def require_authenticated(ctx: Context, action: str) -> None:
 def roles_of(ctx: Context) -> dict[uuid.UUID, DepartmentRole]:
     """The caller's role in every department, memberships spread to sub-departments."""
     if ctx._roles is None:
-        memberships = {m.department_id: m.role for m in ctx.actor.memberships} if ctx.actor else {}
+        memberships = (
+            {m.department_id: m.role for m in ctx.actor.active_memberships} if ctx.actor else {}
+        )
         parents = dict(ctx.session.execute(select(Department.id, Department.parent_id)).all())
         ctx._roles = effective_roles(memberships, parents)
     return ctx._roles

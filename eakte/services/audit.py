@@ -20,7 +20,12 @@ def record(
     outcome: Outcome = Outcome.ALLOWED,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add the event to the current transaction: it commits or rolls back with the action."""
+    """Add the event to the current transaction: it commits or rolls back with the action.
+
+    A call made with a token someone else minted names that issuer too.
+    """
+    if ctx.token_issuer is not None and ctx.token_issuer != ctx.actor_name:
+        details = {**(details or {}), "token_issued_by": ctx.token_issuer}
     event = AuditEvent(
         occurred_at=ctx.now(),
         actor=ctx.actor_name,

@@ -57,6 +57,8 @@ class Context:
     system: str | None = None
     request_id: str | None = None
     client_address: str | None = None
+    # Who minted the bearer token of this call, when it was someone else (audited).
+    token_issuer: str | None = None
     _roles: dict[uuid.UUID, DepartmentRole] | None = field(default=None, repr=False)
 
     @property

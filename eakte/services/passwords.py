@@ -16,9 +16,9 @@ from sqlalchemy import delete
 from eakte.errors import AuthenticationError, InvalidInputError
 from eakte.models import Principal, WebSession
 from eakte.models.vocabulary import GlobalRole, Outcome, PrincipalKind
-from eakte.services import access, audit
+from eakte.services import access, audit, tokens
 from eakte.services.context import Context
-from eakte.services.principals import find_principal, principal_or_deny
+from eakte.services.principals import find_principal, principal_or_deny, refuse_own
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
@@ -55,30 +55,102 @@ def check_policy(username: str, password: str) -> None:
 
 
 def set_password(ctx: Context, username: str, password: str) -> None:
-    """An admin (or the operator's CLI) sets a user's password; a lockout ends with it,
-    and so does every web session of the user: whoever signed in with the old password
-    (perhaps the reason for the change) must sign in again."""
+    """An admin (or the operator's CLI) sets a user's password.
+
+    An admin's password is temporary: the user must choose a new one at the next
+    sign-in before anything else works, and the user's API tokens end with it, so
+    that whoever knows the temporary password cannot act through them. The
+    operator's CLI (the bootstrap path) sets a lasting one. Either way a lockout
+    ends and so does every web session of the user: whoever signed in with the
+    old password (perhaps the reason for the change) must sign in again.
+    """
     action = "principal.password_set"
     access.require_global_role(
         ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
     )
     principal = principal_or_deny(ctx, username, action)
+    refuse_own(ctx, principal, action, "password this way; change it with the current one")
+    _require_user(principal)
+    check_policy(username, password)
+    temporary = ctx.system is None
+    _store(ctx, principal, password, temporary=temporary)
+    sessions = end_web_sessions(ctx, principal)
+    revoked = tokens.revoke_all_tokens(ctx, principal) if temporary else 0
+    audit.record(
+        ctx,
+        action,
+        object_type="principal",
+        object_id=username,
+        details={"temporary": temporary, "sessions_ended": sessions, "tokens_revoked": revoked},
+    )
+    ctx.commit()
+
+
+def change_own_password(
+    ctx: Context, current: str, new: str, *, keep_session: str | None = None
+) -> None:
+    """The signed-in user replaces their password, proving the current one.
+
+    Ends the user's other web sessions (`keep_session` is the hash of the one in use).
+    """
+    action = "principal.password_change"
+    access.require_authenticated(ctx, action)
+    principal = ctx.actor
+    if principal is None:
+        raise AuthenticationError("sign in first")
+    _require_user(principal)
+    if principal.password_hash is None or not _matches(principal.password_hash, current):
+        raise audit.deny(
+            ctx,
+            action,
+            InvalidInputError(
+                "the current password is not right",
+                errors={"current_password": ["not the current password"]},
+            ),
+            object_type="principal",
+            object_id=principal.username,
+        )
+    if new == current:
+        raise InvalidInputError(
+            "the new password must differ from the current one",
+            errors={"password": ["must differ from the current password"]},
+        )
+    check_policy(principal.username, new)
+    _store(ctx, principal, new, temporary=False)
+    sessions = end_web_sessions(ctx, principal, keep=keep_session)
+    audit.record(
+        ctx,
+        action,
+        object_type="principal",
+        object_id=principal.username,
+        details={"sessions_ended": sessions},
+    )
+    ctx.commit()
+
+
+def _require_user(principal: Principal) -> None:
     if principal.kind != PrincipalKind.USER:
         raise InvalidInputError(
             "service accounts sign in with API tokens, not passwords",
             errors={"password": ["service accounts have no password"]},
         )
-    check_policy(username, password)
+
+
+def _store(ctx: Context, principal: Principal, password: str, *, temporary: bool) -> None:
     principal.password_hash = HASHER.hash(password)
+    principal.password_temporary = temporary
+    principal.password_set_at = ctx.now()
+    principal.password_set_by = ctx.actor_name
     principal.failed_sign_ins = 0
     principal.locked_until = None
-    ended = ctx.session.execute(
-        delete(WebSession).where(WebSession.principal_id == principal.id)
-    ).rowcount
-    audit.record(
-        ctx, action, object_type="principal", object_id=username, details={"sessions_ended": ended}
-    )
-    ctx.commit()
+
+
+def end_web_sessions(ctx: Context, principal: Principal, *, keep: str | None = None) -> int:
+    """End the principal's web sessions (all but `keep`, a session hash); returns how many."""
+    condition = WebSession.principal_id == principal.id
+    if keep is not None:
+        condition = condition & (WebSession.token_hash != keep)
+    return ctx.session.execute(delete(WebSession).where(condition)).rowcount
 
 
 def verify(ctx: Context, username: str, password: str) -> Principal:

@@ -1,16 +1,32 @@
-"""Principals (users and service accounts), their memberships and global roles: admin work."""
+"""Principals (users and service accounts), their memberships and global roles: admin work.
+
+No one alone: nobody changes their own memberships or roles; a membership takes
+effect when a lead of the department confirms it (or at once from the operator's
+CLI, or while the department has no lead); a records_manager grant waits for an
+existing records manager; an admin never holds records_manager.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from eakte.errors import ConflictError, NotFoundError
-from eakte.models import Membership, Principal, PrincipalRole
-from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind
+from eakte.errors import (
+    AccessDeniedError,
+    ConflictError,
+    NotFoundError,
+    SeparationOfDutiesError,
+)
+from eakte.models import Department, Membership, Principal, PrincipalRole
+from eakte.models.permissions import ROLE_RANK
+from eakte.models.vocabulary import ApprovalState, DepartmentRole, GlobalRole, PrincipalKind
 from eakte.services import access, audit
 from eakte.services.context import Context
-from eakte.services.departments import department_by_code
+from eakte.services.departments import department_by_code, find_department
 from eakte.services.pagination import Page, paginate
+
+# Roles that together would let one person act alone (DESIGN: "Admins never hold
+# records_manager"): an admin could otherwise approve dispositions it set up itself.
+EXCLUSIVE_ROLES = frozenset({GlobalRole.ADMIN.value, GlobalRole.RECORDS_MANAGER.value})
 
 
 def find_principal(ctx: Context, username: str) -> Principal | None:
@@ -28,6 +44,18 @@ def principal_or_deny(ctx: Context, username: str, action: str) -> Principal:
             object_id=username,
         )
     return principal
+
+
+def refuse_own(ctx: Context, principal: Principal, action: str, what: str) -> None:
+    """Nobody changes their own rights or account: a second person must."""
+    if ctx.actor is not None and ctx.actor.id == principal.id:
+        raise audit.deny(
+            ctx,
+            action,
+            SeparationOfDutiesError(f"nobody changes their own {what}; ask another person"),
+            object_type="principal",
+            object_id=principal.username,
+        )
 
 
 def list_principals(ctx: Context, *, limit: int, cursor: str | None) -> Page[Principal]:
@@ -53,15 +81,22 @@ def get_principal(ctx: Context, username: str) -> Principal:
 def create_principal(
     ctx: Context, *, username: str, display_name: str, kind: PrincipalKind
 ) -> Principal:
-    access.require_global_role(ctx, GlobalRole.ADMIN, "principal.create", object_type="principal")
+    action = "principal.create"
+    access.require_global_role(ctx, GlobalRole.ADMIN, action, object_type="principal")
     if find_principal(ctx, username) is not None:
-        raise ConflictError(f"principal {username!r} exists already")
+        raise audit.deny(
+            ctx,
+            action,
+            ConflictError(f"principal {username!r} exists already"),
+            object_type="principal",
+            object_id=username,
+        )
     principal = Principal(username=username, display_name=display_name, kind=kind.value)
     ctx.session.add(principal)
     ctx.session.flush()
     audit.record(
         ctx,
-        "principal.create",
+        action,
         object_type="principal",
         object_id=username,
         details={"kind": kind.value},
@@ -70,37 +105,139 @@ def create_principal(
     return principal
 
 
+# --- memberships ------------------------------------------------------------------------
+
+
+def department_has_lead(ctx: Context, department: Department, *, besides: Principal) -> bool:
+    """Whether someone other than `besides` leads `department` (a lead of a parent
+    department leads its sub-departments too). Deactivated leads count: deactivating
+    the only lead must not let memberships slip in unconfirmed."""
+    chain: list[object] = []
+    current: Department | None = department
+    while current is not None and current.id not in chain:
+        chain.append(current.id)
+        current = current.parent
+    leads = ctx.session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(
+            Membership.department_id.in_(chain),
+            Membership.role == DepartmentRole.LEAD.value,
+            Membership.state == ApprovalState.ACTIVE.value,
+            Membership.principal_id != besides.id,
+        )
+    )
+    return bool(leads)
+
+
 def add_membership(
     ctx: Context, username: str, *, department: str, role: DepartmentRole
 ) -> tuple[Membership, bool]:
-    """Make `username` a member with `role`; an existing membership changes role.
+    """Make `username` a member with `role`, or change the role of a membership.
 
-    Returns the membership and whether it is new.
+    The membership (or a promotion) waits for a lead of the department as `pending`
+    unless the operator's CLI sets it or the department has no lead; a demotion holds
+    at once. Returns the membership and whether it is new.
     """
+    action = "membership.add"
     access.require_global_role(
-        ctx, GlobalRole.ADMIN, "membership.add", object_type="principal", object_id=username
+        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
     )
-    principal = principal_or_deny(ctx, username, "membership.add")
+    principal = principal_or_deny(ctx, username, action)
+    refuse_own(ctx, principal, action, "memberships")
     unit = department_by_code(ctx, department)
+    needs_lead = ctx.system is None and department_has_lead(ctx, unit, besides=principal)
     membership = next((m for m in principal.memberships if m.department_id == unit.id), None)
     created = membership is None
     previous = None if membership is None else membership.role
     if membership is None:
-        membership = Membership(department=unit, role=role.value)
+        membership = Membership(
+            department=unit,
+            role=role.value,
+            state=(ApprovalState.PENDING if needs_lead else ApprovalState.ACTIVE).value,
+        )
         principal.memberships.append(membership)
+    elif membership.state == ApprovalState.PENDING:
+        membership.role = role.value
+        membership.state = (ApprovalState.PENDING if needs_lead else ApprovalState.ACTIVE).value
+    elif needs_lead and ROLE_RANK[role] > ROLE_RANK[DepartmentRole(membership.role)]:
+        membership.pending_role = role.value
     else:
         membership.role = role.value
+        membership.pending_role = None
+    membership.requested_by = ctx.actor_name
+    if not needs_lead:
+        membership.approved_by = ctx.actor_name
     ctx.session.flush()
     audit.record(
         ctx,
-        "membership.add",
+        action,
         object_type="principal",
         object_id=username,
         department=unit.code,
-        details={"role": role.value, "previous_role": previous},
+        details={
+            "role": role.value,
+            "previous_role": previous,
+            "state": membership.state,
+            "pending_role": membership.pending_role,
+        },
     )
     ctx.commit()
     return membership, created
+
+
+def membership_waits(membership: Membership) -> bool:
+    return membership.state == ApprovalState.PENDING or membership.pending_role is not None
+
+
+def approve_membership(ctx: Context, username: str, *, department: str) -> Membership:
+    """A lead of the department confirms a pending membership or promotion."""
+    action = "membership.approve"
+    access.require_authenticated(ctx, action)
+    principal = principal_or_deny(ctx, username, action)
+    unit = find_department(ctx.session, department)
+    if unit is None:
+        raise audit.deny(
+            ctx,
+            action,
+            NotFoundError(f"department {department!r} not found"),
+            object_type="principal",
+            object_id=username,
+        )
+    if ctx.system is None and access.roles_of(ctx).get(unit.id) != DepartmentRole.LEAD:
+        raise audit.deny(
+            ctx,
+            action,
+            AccessDeniedError(f"only a lead of department {unit.code} confirms its memberships"),
+            object_type="principal",
+            object_id=username,
+            department=unit.code,
+        )
+    refuse_own(ctx, principal, action, "memberships")
+    membership = next((m for m in principal.memberships if m.department_id == unit.id), None)
+    if membership is None or not membership_waits(membership):
+        raise audit.deny(
+            ctx,
+            action,
+            ConflictError(f"{username!r} has no membership in {unit.code} waiting for approval"),
+            object_type="principal",
+            object_id=username,
+            department=unit.code,
+        )
+    membership.role = membership.pending_role or membership.role
+    membership.pending_role = None
+    membership.state = ApprovalState.ACTIVE.value
+    membership.approved_by = ctx.actor_name
+    audit.record(
+        ctx,
+        action,
+        object_type="principal",
+        object_id=username,
+        department=unit.code,
+        details={"role": membership.role, "requested_by": membership.requested_by},
+    )
+    ctx.commit()
+    return membership
 
 
 def remove_membership(ctx: Context, username: str, *, department: str) -> None:
@@ -109,10 +246,18 @@ def remove_membership(ctx: Context, username: str, *, department: str) -> None:
         ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
     )
     principal = principal_or_deny(ctx, username, action)
+    refuse_own(ctx, principal, action, "memberships")
     unit = department_by_code(ctx, department)
     membership = next((m for m in principal.memberships if m.department_id == unit.id), None)
     if membership is None:
-        raise NotFoundError(f"{username!r} is not a member of department {department!r}")
+        raise audit.deny(
+            ctx,
+            action,
+            NotFoundError(f"{username!r} is not a member of department {department!r}"),
+            object_type="principal",
+            object_id=username,
+            department=unit.code,
+        )
     principal.memberships.remove(membership)
     audit.record(
         ctx,
@@ -120,41 +265,131 @@ def remove_membership(ctx: Context, username: str, *, department: str) -> None:
         object_type="principal",
         object_id=username,
         department=unit.code,
-        details={"role": membership.role},
+        details={"role": membership.role, "state": membership.state},
     )
     ctx.commit()
 
 
-def grant_role(ctx: Context, username: str, role: GlobalRole) -> bool:
-    """Give a global role; returns False when the principal had it already."""
+# --- global roles -----------------------------------------------------------------------
+
+
+def _records_manager_exists(ctx: Context) -> bool:
+    """Active grants count whoever holds them: deactivating every records manager
+    must not make the next grant an unconfirmed "first one"."""
+    return bool(
+        ctx.session.scalar(
+            select(func.count())
+            .select_from(PrincipalRole)
+            .where(
+                PrincipalRole.role == GlobalRole.RECORDS_MANAGER.value,
+                PrincipalRole.state == ApprovalState.ACTIVE.value,
+            )
+        )
+    )
+
+
+def grant_role(ctx: Context, username: str, role: GlobalRole) -> tuple[PrincipalRole, bool]:
+    """Give a global role; returns the grant and whether it is new.
+
+    A records_manager grant by an admin stays `pending` until another records
+    manager approves it, unless it is the first one or the operator's CLI grants it.
+    """
     action = "role.grant"
     access.require_global_role(
         ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
     )
     principal = principal_or_deny(ctx, username, action)
-    if role.value in principal.global_roles:
-        return False
-    principal.roles.append(PrincipalRole(role=role.value))
+    refuse_own(ctx, principal, action, "global roles")
+    held = next((r for r in principal.roles if r.role == role.value), None)
+    if held is not None:
+        return held, False
+    if role.value in EXCLUSIVE_ROLES and {r.role for r in principal.roles} & EXCLUSIVE_ROLES:
+        raise audit.deny(
+            ctx,
+            action,
+            SeparationOfDutiesError(
+                "admin and records_manager are never held together: an admin could"
+                " otherwise approve a disposition alone"
+            ),
+            object_type="principal",
+            object_id=username,
+        )
+    pending = (
+        role is GlobalRole.RECORDS_MANAGER
+        and ctx.system is None
+        and _records_manager_exists(ctx)
+    )
+    grant = PrincipalRole(
+        role=role.value,
+        state=(ApprovalState.PENDING if pending else ApprovalState.ACTIVE).value,
+        requested_by=ctx.actor_name,
+        approved_by=None if pending else ctx.actor_name,
+    )
+    principal.roles.append(grant)
     audit.record(
-        ctx, action, object_type="principal", object_id=username, details={"role": role.value}
+        ctx,
+        action,
+        object_type="principal",
+        object_id=username,
+        details={"role": role.value, "state": grant.state},
     )
     ctx.commit()
-    return True
+    return grant, True
+
+
+def approve_role(ctx: Context, username: str, role: GlobalRole) -> PrincipalRole:
+    """Another records manager confirms a pending records_manager grant."""
+    action = "role.approve"
+    access.require_global_role(
+        ctx, GlobalRole.RECORDS_MANAGER, action, object_type="principal", object_id=username
+    )
+    principal = principal_or_deny(ctx, username, action)
+    refuse_own(ctx, principal, action, "global roles")
+    held = next((r for r in principal.roles if r.role == role.value), None)
+    if held is None or held.state != ApprovalState.PENDING:
+        raise audit.deny(
+            ctx,
+            action,
+            ConflictError(f"{username!r} has no {role.value} grant waiting for approval"),
+            object_type="principal",
+            object_id=username,
+        )
+    held.state = ApprovalState.ACTIVE.value
+    held.approved_by = ctx.actor_name
+    audit.record(
+        ctx,
+        action,
+        object_type="principal",
+        object_id=username,
+        details={"role": role.value, "requested_by": held.requested_by},
+    )
+    ctx.commit()
+    return held
 
 
 def revoke_role(ctx: Context, username: str, role: GlobalRole) -> None:
+    """Take a role away (or withdraw a pending grant)."""
     action = "role.revoke"
     access.require_global_role(
         ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
     )
     principal = principal_or_deny(ctx, username, action)
+    refuse_own(ctx, principal, action, "global roles")
     held = next((r for r in principal.roles if r.role == role.value), None)
     if held is None:
-        raise NotFoundError(f"{username!r} does not hold the role {role.value!r}")
-    if role is GlobalRole.ADMIN and ctx.actor is not None and ctx.actor.id == principal.id:
-        raise ConflictError("admins cannot take the admin role from themselves")
+        raise audit.deny(
+            ctx,
+            action,
+            NotFoundError(f"{username!r} does not hold the role {role.value!r}"),
+            object_type="principal",
+            object_id=username,
+        )
     principal.roles.remove(held)
     audit.record(
-        ctx, action, object_type="principal", object_id=username, details={"role": role.value}
+        ctx,
+        action,
+        object_type="principal",
+        object_id=username,
+        details={"role": role.value, "state": held.state},
     )
     ctx.commit()

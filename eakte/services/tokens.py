@@ -8,12 +8,17 @@ import hmac
 import secrets
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from eakte.errors import AuthenticationError, InvalidInputError, NotFoundError
+from eakte.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    NotFoundError,
+    SeparationOfDutiesError,
+)
 from eakte.models import ApiToken, Principal
-from eakte.models.vocabulary import GlobalRole
+from eakte.models.vocabulary import GlobalRole, PrincipalKind
 from eakte.services import access, audit
 from eakte.services.context import Context
 from eakte.services.principals import principal_or_deny
@@ -66,6 +71,7 @@ def authenticate(ctx: Context, token: str) -> Principal:
             object_type="principal",
             object_id=row.principal.username if row is not None else None,
         )
+    ctx.token_issuer = row.issued_by
     # Coarse last-use stamp: saves a write on most requests.
     if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
         row.last_used_at = now
@@ -80,19 +86,56 @@ def create_token(
     expires_at: dt.datetime | None = None,
     never_expires: bool = False,
 ) -> tuple[str, ApiToken]:
-    """Mint a token for `username`; the plain token is returned once and never stored."""
+    """Mint a token for `username`; the plain token is returned once and never stored.
+
+    Whoever holds a user's token acts as that user, so only the user (and the
+    operator's CLI) mints one; an admin mints tokens for service accounts and for
+    itself. A lifetime beyond `token_max_days`, or none, only for service accounts,
+    given by an admin or the operator.
+    """
     action = "token.create"
     access.require_self_or_role(ctx, username, GlobalRole.ADMIN, action, object_type="principal")
     principal = principal_or_deny(ctx, username, action)
+    issued_for_self = ctx.actor is not None and ctx.actor.id == principal.id
+    if not (ctx.system or issued_for_self or principal.kind == PrincipalKind.SERVICE):
+        raise audit.deny(
+            ctx,
+            action,
+            SeparationOfDutiesError(
+                "admins mint tokens only for service accounts and for themselves:"
+                " a user's token would let its holder act as that user"
+            ),
+            object_type="principal",
+            object_id=username,
+        )
     now = ctx.now()
+    settings = ctx.ports.settings
     if expires_at is not None and expires_at <= now:
         raise InvalidInputError(
             "expires_at must lie in the future", errors={"expires_at": ["must lie in the future"]}
         )
+    may_outlive_cap = principal.kind == PrincipalKind.SERVICE and not issued_for_self
+    cap = now + dt.timedelta(days=settings.token_max_days)
+    if never_expires and not may_outlive_cap:
+        raise InvalidInputError(
+            "only service accounts get tokens without expiry, from an admin or the operator",
+            errors={"expires_at": ["a token for this principal must expire"]},
+        )
+    if expires_at is not None and expires_at > cap and not may_outlive_cap:
+        limit = f"at most {settings.token_max_days} days from now"
+        raise InvalidInputError(
+            f"expires_at lies too far ahead: {limit} (EAKTE_TOKEN_MAX_DAYS)",
+            errors={"expires_at": [limit]},
+        )
     if expires_at is None and not never_expires:
-        expires_at = now + dt.timedelta(days=ctx.ports.settings.token_ttl_days)
+        expires_at = now + dt.timedelta(days=min(settings.token_ttl_days, settings.token_max_days))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(principal_id=principal.id, token_hash=_hash(token), expires_at=expires_at)
+    row = ApiToken(
+        principal_id=principal.id,
+        token_hash=_hash(token),
+        expires_at=expires_at,
+        issued_by=ctx.actor_name,
+    )
     ctx.session.add(row)
     ctx.session.flush()
     audit.record(
@@ -107,6 +150,15 @@ def create_token(
     )
     ctx.commit()
     return token, row
+
+
+def revoke_all_tokens(ctx: Context, principal: Principal) -> int:
+    """End every live token of `principal` (in the caller's transaction); returns how many."""
+    return ctx.session.execute(
+        update(ApiToken)
+        .where(ApiToken.principal_id == principal.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=ctx.now())
+    ).rowcount
 
 
 def list_tokens(ctx: Context, username: str) -> list[ApiToken]:

@@ -177,7 +177,8 @@ def case_files() -> str:
 @signed_in
 def new_case_file() -> Response | tuple[str, int] | str:
     nodes = file_plan_service.list_nodes(ctx())
-    departments = sorted((m.department for m in ctx().actor.memberships), key=lambda d: d.code)
+    memberships = ctx().actor.active_memberships
+    departments = sorted((m.department for m in memberships), key=lambda d: d.code)
     form = {
         "aktenplan": request.form.get("aktenplan", "").strip(),
         "amt": request.form.get("amt", departments[0].code if len(departments) == 1 else ""),

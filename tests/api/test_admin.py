@@ -177,7 +177,9 @@ def test_only_admins_list_or_create_principals(town, ports):
 def test_a_user_reads_their_own_principal_but_nobody_elses(town):
     own = town.anna.get("/principals/anna")
     assert own.status_code == 200
-    assert own.get_json()["memberships"] == [{"department": "32", "role": "clerk"}]
+    assert [_brief(m) for m in own.get_json()["memberships"]] == [
+        {"department": "32", "role": "clerk", "state": "active"}
+    ]
     assert_problem(town.anna.get("/principals/ben"), 403, "forbidden")
     assert_problem(town.anna.get("/principals/admin"), 403, "forbidden")
     assert_problem(town.admin.get("/principals/nobody"), 404, "not-found")
@@ -186,7 +188,12 @@ def test_a_user_reads_their_own_principal_but_nobody_elses(town):
 # --- memberships -------------------------------------------------------------------------
 
 
+def _brief(membership: dict) -> dict:
+    return {key: membership[key] for key in ("department", "role", "state")}
+
+
 def test_a_membership_role_change_changes_what_the_user_may_do(town):
+    """A promotion in Amt 32 (which has a lead) holds once lea confirms it."""
     body = {"file_plan": "32.10", "department": "32", "title": "Von Carla"}
     assert_problem(town.carla.post("/case-files", body), 403, "forbidden")
 
@@ -194,11 +201,22 @@ def test_a_membership_role_change_changes_what_the_user_may_do(town):
         "/principals/carla/memberships", {"department": "32", "role": "clerk"}
     )
     assert changed.status_code == 200
-    assert changed.get_json() == {"department": "32", "role": "clerk"}
-    assert town.admin.get("/principals/carla").get_json()["memberships"] == [
-        {"department": "32", "role": "clerk"}
+    assert changed.get_json()["role"] == "reader"
+    assert changed.get_json()["pending_role"] == "clerk"
+    assert_problem(town.carla.post("/case-files", body), 403, "forbidden")
+    assert town.lea.post("/principals/carla/memberships/32/approve").status_code == 200
+    assert [_brief(m) for m in town.admin.get("/principals/carla").get_json()["memberships"]] == [
+        {"department": "32", "role": "clerk", "state": "active"}
     ]
     assert town.carla.post("/case-files", body).status_code == 201
+
+
+def test_a_demotion_holds_at_once(town):
+    changed = town.admin.post("/principals/anna/memberships", {"department": "32", "role": "reader"})
+    assert changed.status_code == 200
+    assert _brief(changed.get_json()) == {"department": "32", "role": "reader", "state": "active"}
+    body = {"file_plan": "32.10", "department": "32", "title": "Von Anna"}
+    assert_problem(town.anna.post("/case-files", body), 403, "forbidden")
 
 
 def test_a_new_membership_gives_access_to_the_department(town):
@@ -207,12 +225,13 @@ def test_a_new_membership_gives_access_to_the_department(town):
 
     added = town.admin.post("/principals/anna/memberships", {"department": "50", "role": "reader"})
     assert added.status_code == 201
-    assert added.get_json() == {"department": "50", "role": "reader"}
+    # Amt 50 has no lead yet: the membership holds at once.
+    assert _brief(added.get_json()) == {"department": "50", "role": "reader", "state": "active"}
     assert town.anna.get(f"/case-files/{case_file['id']}").status_code == 200
     memberships = town.anna.get("/principals/anna").get_json()["memberships"]
-    assert sorted(memberships, key=lambda m: m["department"]) == [
-        {"department": "32", "role": "clerk"},
-        {"department": "50", "role": "reader"},
+    assert sorted((_brief(m) for m in memberships), key=lambda m: m["department"]) == [
+        {"department": "32", "role": "clerk", "state": "active"},
+        {"department": "50", "role": "reader", "state": "active"},
     ]
 
 
@@ -247,8 +266,8 @@ def test_deleting_a_membership_by_body_takes_access_away(town):
 def test_bad_membership_input_is_rejected(town, ports, body):
     before = table_counts(ports)
     assert_problem(town.admin.post("/principals/carla/memberships", body), 422, "invalid-input")
-    assert town.admin.get("/principals/carla").get_json()["memberships"] == [
-        {"department": "32", "role": "reader"}
+    assert [_brief(m) for m in town.admin.get("/principals/carla").get_json()["memberships"]] == [
+        {"department": "32", "role": "reader", "state": "active"}
     ]
     assert table_counts(ports) == before
 
@@ -278,7 +297,10 @@ def test_a_membership_for_an_unknown_principal_is_not_found(town):
 def test_global_roles_are_granted_once_and_revoked(town):
     path = "/principals/anna/roles"
     assert town.admin.post(path, {"role": "records_manager"}).status_code == 201
-    assert town.admin.post(path, {"role": "records_manager"}).status_code == 200
+    again = town.admin.post(path, {"role": "records_manager"})
+    assert again.status_code == 200 and again.get_json()["state"] == "pending"
+    assert town.admin.get("/principals/anna").get_json()["roles"] == []
+    assert town.rita.post(f"{path}/records_manager/approve").status_code == 200
     assert town.admin.get("/principals/anna").get_json()["roles"] == ["records_manager"]
     node = {
         "code": "32.20",
@@ -311,7 +333,9 @@ def test_only_admins_grant_roles(town, ports):
 
 
 def test_an_admin_cannot_remove_their_own_admin_role(town):
-    assert_problem(town.admin.delete("/principals/admin/roles/admin"), 409, "conflict")
+    assert_problem(
+        town.admin.delete("/principals/admin/roles/admin"), 403, "separation-of-duties"
+    )
     assert town.admin.get("/principals/admin").get_json()["roles"] == ["admin"]
     assert town.admin.get("/principals").status_code == 200
 

@@ -148,7 +148,14 @@ def test_listed_tokens_never_show_the_secret_or_its_hash(town):
     assert created["token"] not in text
     assert hashlib.sha256(created["token"].encode()).hexdigest() not in text
     for item in response.get_json():
-        assert set(item) == {"id", "created_at", "expires_at", "revoked_at", "last_used_at"}
+        assert set(item) == {
+            "id",
+            "issued_by",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+        }
 
 
 def test_plain_tokens_are_stored_nowhere_in_the_database(town, ports):

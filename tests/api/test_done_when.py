@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 
+from eakte.services.tokens import create_token
 from tests.helpers import ApiClient
 
 
-def test_a_clerk_files_a_case_file_that_another_department_cannot_see(client, admin_token):
+def test_a_clerk_files_a_case_file_that_another_department_cannot_see(
+    client, admin_token, system
+):
+    """Tokens for users come from the operator's CLI (`eakte token create`), as in the README:
+    an admin mints tokens only for service accounts and itself."""
     admin = ApiClient(client, admin_token)
     assert admin.post("/departments", {"code": "32", "name": "Ordnungsamt"}).status_code == 201
     assert admin.post("/departments", {"code": "50", "name": "Sozialamt"}).status_code == 201
-    assert admin.post("/principals/admin/roles", {"role": "records_manager"}).status_code == 201
-    node = admin.post(
+    assert (
+        admin.post(
+            "/principals", {"username": "rita", "display_name": "Rita", "kind": "user"}
+        ).status_code
+        == 201
+    )
+    assert admin.post("/principals/rita/roles", {"role": "records_manager"}).status_code == 201
+    rita = ApiClient(client, create_token(system, "rita")[0])
+    node = rita.post(
         "/file-plan",
         {"code": "32.10", "title": "Gewerbe", "retention_years": 10, "disposition": "archive"},
     )
@@ -31,7 +43,7 @@ def test_a_clerk_files_a_case_file_that_another_department_cannot_see(client, ad
             ).status_code
             == 201
         )
-        tokens[username] = admin.post(f"/principals/{username}/tokens", {}).get_json()["token"]
+        tokens[username] = create_token(system, username)[0]
     anna, ben = ApiClient(client, tokens["anna"]), ApiClient(client, tokens["ben"])
 
     created = anna.post(

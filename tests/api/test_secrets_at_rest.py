@@ -7,6 +7,7 @@ import logging
 import sqlalchemy as sa
 
 from eakte.db import Base
+from eakte.services import passwords
 from tests.web.test_sign_in import PASSWORD, sign_in
 
 
@@ -31,7 +32,7 @@ def test_no_plain_token_session_id_or_password_is_stored_or_logged(
     caplog,  # noqa: ANN001
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    assert town.admin.post("/principals/anna/password", {"password": PASSWORD}).status_code == 204
+    passwords.set_password(town.system, "anna", PASSWORD)
     minted = town.anna.post("/principals/anna/tokens", {}).get_json()
     browser = app.test_client()
     signed_in = sign_in(browser, "anna", PASSWORD)

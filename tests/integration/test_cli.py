@@ -165,6 +165,9 @@ def _call(base: str, method: str, path: str, token: str | None = None, body: dic
         return error.code, json.loads(error.read())
 
 
+NAMED = {"display_name": "Rita Wagner"}
+
+
 def test_served_product_walk_through(instance_env, tmp_path):
     """What the README promises: serve, then set up 32/50, anna and ben, over real HTTP."""
     port = _free_port()
@@ -197,16 +200,20 @@ def test_served_product_walk_through(instance_env, tmp_path):
             _call(base, "POST", "/departments", admin, {"code": "50", "name": "Sozialamt"})[0]
             == 201
         )
+        # An admin is never a records manager: rita builds the file plan.
+        assert _call(base, "POST", "/principals", admin, {"username": "rita"} | NAMED)[0] == 201
         assert (
-            _call(base, "POST", "/principals/admin/roles", admin, {"role": "records_manager"})[0]
+            _call(base, "POST", "/principals/rita/roles", admin, {"role": "records_manager"})[0]
             == 201
         )
+        # Tokens for users come from the operator (admins mint them only for service accounts).
+        rita = eakte(instance_env, "token", "create", "rita").stdout.strip()
         assert (
             _call(
                 base,
                 "POST",
                 "/file-plan",
-                admin,
+                rita,
                 {
                     "code": "32.10",
                     "title": "Gewerbe",
@@ -234,7 +241,7 @@ def test_served_product_walk_through(instance_env, tmp_path):
                 )[0]
                 == 201
             )
-            tokens[name] = _call(base, "POST", f"/principals/{name}/tokens", admin, {})[1]["token"]
+            tokens[name] = eakte(instance_env, "token", "create", name).stdout.strip()
         status, case_file = _call(
             base,
             "POST",
@@ -254,7 +261,9 @@ def test_served_product_walk_through(instance_env, tmp_path):
 
 
 def _file_a_document(env: dict[str, str], data: bytes) -> str:
-    """Set up 32 and 32.10 in-process and file one document as admin; return its id."""
+    """Set up 32 and 32.10 with a clerk and a records manager (the operator's way, as the
+    README shows) and file one document as the clerk; return its id. The clerk's token
+    is left in env["CLERK_TOKEN"]."""
     from eakte import create_app
     from eakte.config import Settings
     from tests.api.test_documents import upload
@@ -263,16 +272,24 @@ def _file_a_document(env: dict[str, str], data: bytes) -> str:
     app = create_app(Settings.from_env(env))
     admin = ApiClient(app.test_client(), env["ADMIN_TOKEN"])
     admin.post("/departments", {"code": "32", "name": "Ordnungsamt"})
-    admin.post("/principals/admin/roles", {"role": "records_manager"})
-    admin.post("/principals/admin/memberships", {"department": "32", "role": "clerk"})
-    admin.post(
+    for command in (
+        ("principal", "add", "rita"),
+        ("role", "grant", "rita", "records_manager"),
+        ("principal", "add", "anna"),
+        ("member", "add", "anna", "--department", "32", "--role", "clerk"),
+    ):
+        assert eakte(env, *command).returncode == 0
+    rita = ApiClient(app.test_client(), eakte(env, "token", "create", "rita").stdout.strip())
+    env["CLERK_TOKEN"] = eakte(env, "token", "create", "anna").stdout.strip()
+    anna = ApiClient(app.test_client(), env["CLERK_TOKEN"])
+    rita.post(
         "/file-plan",
         {"code": "32.10", "title": "Gewerbe", "retention_years": 10, "disposition": "archive"},
     )
-    case_file = admin.post(
+    case_file = anna.post(
         "/case-files", {"file_plan": "32.10", "department": "32", "title": "Antrag"}
     ).get_json()
-    document = upload(admin, case_file["id"], data).get_json()
+    document = upload(anna, case_file["id"], data).get_json()
     app.extensions["eakte"].session_factory.kw["bind"].dispose()
     return document["id"]
 
@@ -283,7 +300,7 @@ def _download(env: dict[str, str], document_id: str):  # noqa: ANN202
     from tests.helpers import ApiClient
 
     app = create_app(Settings.from_env(env))
-    response = ApiClient(app.test_client(), env["ADMIN_TOKEN"]).get(
+    response = ApiClient(app.test_client(), env["CLERK_TOKEN"]).get(
         f"/documents/{document_id}/content"
     )
     app.extensions["eakte"].session_factory.kw["bind"].dispose()
