@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,3 +76,24 @@ def audit_events(ports: Any, **filters: Any) -> list[Any]:
         for key, value in filters.items():
             stmt = stmt.where(getattr(AuditEvent, key) == value)
         return list(session.scalars(stmt))
+
+
+LONG_AGO_YEARS = 12  # longer than any retention period of the test file plans
+
+
+@contextmanager
+def years_ago(app_or_client: Any, years: int = LONG_AGO_YEARS) -> Iterator[None]:
+    """Run the block on the same day `years` back (the app's `Clock`), then return to now.
+
+    Files closed in it are due today: nothing needs a retention run with a day
+    after today, which execution refuses to act on.
+    """
+    app = getattr(app_or_client, "application", app_or_client)
+    clock = app.extensions["eakte"].clock
+    saved = clock.frozen
+    now = clock()
+    clock.set(now.replace(year=now.year - years, day=min(now.day, 28)))
+    try:
+        yield
+    finally:
+        clock.frozen = saved

@@ -38,7 +38,14 @@ class RunResultSchema(ma.Schema):
 class DueFileSchema(ma.Schema):
     case_file = fields.UUID(attribute="case_file.id")
     reference = fields.String(attribute="case_file.reference")
-    title = fields.String(attribute="case_file.title")
+    title = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "null for a confidential case file the caller may not read "
+            "(records managers see metadata, not what a title says about people)"
+        },
+    )
+    confidential = fields.Boolean(attribute="case_file.confidential")
     department = fields.Function(lambda d: d.case_file.department.code)
     file_plan = fields.Function(lambda d: d.case_file.file_plan_node.code)
     disposition = fields.Function(lambda d: d.case_file.file_plan_node.disposition)
