@@ -281,6 +281,10 @@ def test_a_file_with_the_archive_cannot_be_reopened(town, ports, system, rolf) -
     ]
     assert denied.actor == "anna"
     assert town.anna.get(f"/case-files/{closed['id']}").get_json()["status"] == "closed"
+    # Nor is it proposed a second time while the archive has it.
+    assert retention.run_retention(system).proposed == 0
+    [due] = town.rita.get("/retention/due").get_json()["items"]
+    assert due["proposed"] is True
     # Nothing could be added that the archive never received.
     assert_problem(
         post_multipart(

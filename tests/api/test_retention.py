@@ -243,8 +243,11 @@ def test_a_file_in_a_proposal_cannot_be_reopened(town, system) -> None:  # noqa:
     closed, _ = closed_file(town)
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     run_as_system(system, as_of)
-    problem = assert_problem(town.ben.post(f"/case-files/{closed['id']}/reopen"), 409)
+    problem = assert_problem(
+        town.ben.post(f"/case-files/{closed['id']}/reopen"), 409, "disposition-pending"
+    )
     assert "disposition proposal" in problem["detail"]
+    assert town.ben.get(f"/case-files/{closed['id']}").get_json()["status"] == "closed"
 
 
 def test_bad_input_changes_nothing(town) -> None:  # noqa: ANN001

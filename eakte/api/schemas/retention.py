@@ -23,7 +23,11 @@ class DueQuery(ListQuery):
 
 
 class RunSchema(ma.Schema):
-    as_of = fields.Date(load_default=None, allow_none=True)
+    as_of = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Default today; a later day only with dry_run (else 422)"},
+    )
     dry_run = StrictBoolean(load_default=False)
 
 
