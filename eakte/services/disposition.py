@@ -294,7 +294,7 @@ def _hand_over(ctx: Context, proposal_id: uuid.UUID) -> None:
 
 
 HELD_NOTE = "a legal hold was placed after the proposal; the file is kept"
-NOT_DUE_NOTE = "its retention period has not run out (its date changed); the file is kept"
+NOT_DUE_NOTE = "its retention period has not run out by today; the file is kept"
 NOT_CLOSED_NOTE = "the file is no longer closed; it is kept"
 
 

@@ -324,10 +324,7 @@ def _item_note(note: str | None) -> str:
     if note == HELD_NOTE:
         return "Aussonderungssperre: die Akte bleibt erhalten."
     if note == NOT_DUE_NOTE:
-        return (
-            "Die Aufbewahrungsfrist läuft noch (das Datum hat sich geändert): "
-            "die Akte bleibt erhalten."
-        )
+        return "Die Aufbewahrungsfrist ist noch nicht abgelaufen: die Akte bleibt erhalten."
     if note == NOT_CLOSED_NOTE:
         return "Die Akte ist nicht mehr abgeschlossen: sie bleibt erhalten."
     if note == ARCHIVE_KEPT_NOTE:
