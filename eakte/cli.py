@@ -298,7 +298,8 @@ def retention_group() -> None:
 @click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Judge due dates as of this day (YYYY-MM-DD) instead of today.",
+    help="Judge due dates as of this day (YYYY-MM-DD) instead of today; "
+    "a day after today only with --dry-run.",
 )
 @click.option("--dry-run", is_flag=True, help="Only report what would be proposed.")
 def retention_run(as_of: dt.datetime | None, dry_run: bool) -> None:

@@ -62,6 +62,12 @@ class CaseFileClosedError(ConflictError):
     code = "case-file-closed"
 
 
+class DispositionPendingError(ConflictError):
+    """The case file waits for its disposition (proposed, or with the archive)."""
+
+    code = "disposition-pending"
+
+
 class GoneError(EakteError):
     """The content existed and was destroyed on purpose (crypto-shredded, disposed of)."""
 

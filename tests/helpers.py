@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,3 +76,43 @@ def audit_events(ports: Any, **filters: Any) -> list[Any]:
         for key, value in filters.items():
             stmt = stmt.where(getattr(AuditEvent, key) == value)
         return list(session.scalars(stmt))
+
+
+LONG_AGO_YEARS = 12  # longer than any retention period of the test file plans
+
+
+@contextmanager
+def years_ago(app_or_client: Any, years: int = LONG_AGO_YEARS) -> Iterator[None]:
+    """Run the block `years` back by the app's clock (time still moves), then return.
+
+    Files closed in it are due today: nothing needs a retention run with a day
+    after today, which the run refuses and execution would not act on.
+    """
+    ports = getattr(app_or_client, "application", app_or_client).extensions["eakte"]
+    real = ports.clock
+    now = real()
+    shift = now - now.replace(year=now.year - years, day=min(now.day, 28))
+    ports.clock = lambda: real() - shift
+    try:
+        yield
+    finally:
+        ports.clock = real
+
+
+def backdate_closing(
+    engine: sa.Engine, case_file_ids: list[str], years: int = LONG_AGO_YEARS
+) -> None:
+    """As if the files had been closed `years` earlier: for servers in their own processes,
+    whose clock a test cannot move (in-process tests use `years_ago`)."""
+    import uuid
+
+    from sqlalchemy.orm import Session
+
+    from eakte.models import CaseFile
+
+    with Session(engine) as session, session.begin():
+        for case_file_id in case_file_ids:
+            case_file = session.get(CaseFile, uuid.UUID(case_file_id))
+            closed, until = case_file.closed_at, case_file.retain_until
+            case_file.closed_at = closed.replace(year=closed.year - years, day=min(closed.day, 28))
+            case_file.retain_until = until.replace(year=until.year - years)

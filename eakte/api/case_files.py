@@ -114,7 +114,8 @@ class ReopenCaseFile(MethodView):
 @blp.arguments(ExportQuery, location="query")
 @blp.response(200, content_type="application/zip")
 def export_case_file(query: dict, case_file_id: uuid.UUID) -> object:
-    """The case file as an xdomea 0503 package for the archive (records manager), streamed."""
+    """The case file as an xdomea 0503 package, streamed: for a lead of the owning department,
+    or a records manager once the file is in an approved archive handover."""
     return zip_download(*archive_export.export_case_file(context(), case_file_id))
 
 

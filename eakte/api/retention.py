@@ -36,7 +36,9 @@ blp = Blueprint("retention", __name__, url_prefix="/api/v1", description="Aufbew
 @blp.arguments(DueQuery, location="query")
 @blp.response(200, page_of(DueFileSchema))
 def due(query: dict) -> object:
-    """Closed case files whose retention ran out by `as_of` (today), held or proposed or not."""
+    """Closed case files whose retention ran out by `as_of` (today), held or proposed or not.
+
+    A confidential file's title is null unless the caller may read the file."""
     return retention.list_due(
         context(), as_of=query.get("as_of"), limit=query["limit"], cursor=query["cursor"]
     )
@@ -46,7 +48,9 @@ def due(query: dict) -> object:
 @blp.arguments(RunSchema)
 @blp.response(200, RunResultSchema)
 def run(body: dict) -> object:
-    """`eakte retention run` by a records manager, whose proposals carry their approval."""
+    """`eakte retention run` by a records manager, whose proposals carry their approval.
+
+    `as_of` after today (the municipality's day) is refused (422) unless `dry_run`."""
     return retention.run_retention(context(), as_of=body["as_of"], dry_run=body["dry_run"])
 
 

@@ -91,7 +91,7 @@ class ItemState(enum.StrEnum):
     """One case file inside a proposal."""
 
     PROPOSED = "proposed"
-    SKIPPED = "skipped"  # a legal hold came in after the proposal was made
+    SKIPPED = "skipped"  # kept after all: a hold, a reopening or a later date (see note)
     REJECTED = "rejected"  # the proposal was rejected: kept, not proposed again for this date
     EXPORTED = "exported"  # handed to the archive, destroyed once it confirms
     DESTROYED = "destroyed"

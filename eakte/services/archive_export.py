@@ -18,9 +18,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eakte.errors import NotFoundError
-from eakte.models import CaseFile, DispositionProposal, Document, DocumentVersion, Process
-from eakte.models.vocabulary import GlobalRole
+from eakte.errors import AccessDeniedError
+from eakte.models import (
+    CaseFile,
+    DispositionItem,
+    DispositionProposal,
+    Document,
+    DocumentVersion,
+    Process,
+)
+from eakte.models.permissions import Access
+from eakte.models.vocabulary import DepartmentRole, GlobalRole, ItemState, ProposalStatus
 from eakte.retention import xdomea
 from eakte.services import access, audit
 from eakte.services.context import Context, Ports
@@ -113,20 +121,91 @@ def _plaintext(ports: Ports, version: DocumentVersion) -> Iterator[bytes]:
 
 
 def export_case_file(ctx: Context, case_file_id: uuid.UUID) -> tuple[str, Iterator[bytes]]:
-    """GET /case-files/{id}/export?format=xdomea: the package for one file, streamed."""
+    """GET /case-files/{id}/export?format=xdomea: the package for one file, streamed.
+
+    The content leaves only for a records manager when the file is in an archive
+    handover two records managers approved, or for a lead of the department that
+    owns it (named, if confidential). Otherwise records managers see metadata only.
+    """
     action = "case_file.export"
-    access.require_global_role(
-        ctx, GlobalRole.RECORDS_MANAGER, action, object_type="case_file", object_id=case_file_id
-    )
+    access.require_authenticated(ctx, action)
     case_file = ctx.session.get(CaseFile, case_file_id)
-    if case_file is None:
-        raise NotFoundError(f"case file {case_file_id} not found")
-    access.refuse_if_disposed(ctx, case_file, action)
+    if case_file is not None and _in_approved_handover(ctx, case_file):
+        basis = "handover"
+        access.refuse_if_disposed(ctx, case_file, action)
+    else:
+        basis = "lead"
+        case_file = _require_lead(ctx, case_file, case_file_id, action)
     process_id = uuid.uuid4()
     message = message_for(ctx.ports, ctx.session, [case_file], process_id)
-    audit.record_in_case_file(ctx, action, case_file, format="xdomea", process_id=str(process_id))
+    audit.record_in_case_file(
+        ctx, action, case_file, format="xdomea", process_id=str(process_id), basis=basis
+    )
     ctx.commit()
     return xdomea.archive_name(process_id), xdomea.stream_archive(message)
+
+
+def _in_approved_handover(ctx: Context, case_file: CaseFile) -> bool:
+    """A records manager, and the file handed to the archive by an approved proposal."""
+    if ctx.actor is None or not access.has_global_role(ctx, GlobalRole.RECORDS_MANAGER):
+        return False
+    handed_over = (
+        select(DispositionItem.case_file_id)
+        .join(DispositionProposal, DispositionItem.proposal_id == DispositionProposal.id)
+        .where(
+            DispositionItem.case_file_id == case_file.id,
+            DispositionItem.state == ItemState.EXPORTED.value,
+            DispositionProposal.status.in_(
+                [ProposalStatus.EXECUTING.value, ProposalStatus.AWAITING_ARCHIVE.value]
+            ),
+        )
+    )
+    return ctx.session.scalar(handed_over.limit(1)) is not None
+
+
+def _require_lead(
+    ctx: Context, case_file: CaseFile | None, case_file_id: uuid.UUID, action: str
+) -> CaseFile:
+    """A lead of the owning department who may reach the file (confidential: named)."""
+    if (
+        case_file is not None
+        and access.has_global_role(ctx, GlobalRole.RECORDS_MANAGER)
+        and not _leads(ctx, case_file)
+    ):  # records managers know every file's metadata: 410 or 403, not 404
+        access.refuse_if_disposed(ctx, case_file, action)
+        raise audit.deny(
+            ctx,
+            action,
+            AccessDeniedError(
+                "records managers see metadata only; a file's content goes to the archive "
+                "through an approved disposition proposal"
+            ),
+            object_type="case_file",
+            object_id=case_file_id,
+            department=case_file.department.code,
+        )
+    case_file = access.require_case_file(ctx, case_file_id, Access.READ, action)
+    if not _leads(ctx, case_file):
+        raise audit.deny(
+            ctx,
+            action,
+            AccessDeniedError(
+                f"only a lead of department {case_file.department.code} may export "
+                f"case file {case_file.reference}"
+            ),
+            object_type="case_file",
+            object_id=case_file.id,
+            department=case_file.department.code,
+        )
+    return case_file
+
+
+def _leads(ctx: Context, case_file: CaseFile) -> bool:
+    return (
+        ctx.actor is not None
+        and access.roles_of(ctx).get(case_file.department_id) == DepartmentRole.LEAD
+        and access.access_to_case_file(ctx, case_file) >= Access.READ
+    )
 
 
 # -- the package of an archive proposal ---------------------------------------------

@@ -9,16 +9,17 @@ from sqlalchemy import or_, select
 from eakte.errors import (
     CaseFileClosedError,
     ConflictError,
+    DispositionPendingError,
     InvalidInputError,
     PreconditionFailedError,
     PreconditionRequiredError,
 )
-from eakte.models import CaseFile, Department, DispositionItem, FilePlanNode, Grant
+from eakte.models import CaseFile, Department, FilePlanNode, Grant
 from eakte.models.permissions import Access
 from eakte.models.references import format_reference
 from eakte.models.vocabulary import CaseFileStatus, GrantPermission, ItemState
 from eakte.retention.policy import retain_until
-from eakte.services import access, audit, object_lock, outbox
+from eakte.services import access, audit, object_lock, outbox, retention
 from eakte.services.context import Context
 from eakte.services.departments import department_by_code
 from eakte.services.file_plan import node_by_code
@@ -195,15 +196,22 @@ def reopen_case_file(ctx: Context, case_file_id: uuid.UUID) -> CaseFile:
     case_file = access.require_case_file(ctx, case_file_id, Access.WRITE, action)
     if case_file.status != CaseFileStatus.CLOSED.value:
         raise ConflictError(f"case file {case_file.reference} is not closed")
-    if ctx.session.scalar(
-        select(DispositionItem).where(
-            DispositionItem.case_file_id == case_file.id,
-            DispositionItem.state == ItemState.PROPOSED.value,
-        )
-    ):
-        raise ConflictError(
-            f"case file {case_file.reference} is in a disposition proposal; "
-            "ask the records management to reject it first"
+    pending = retention.pending_disposition(ctx.session, case_file.id)
+    if pending is not None:
+        # Reopening now would let documents be added that the archive never
+        # receives, yet its confirmation destroys them.
+        where = "with the archive" if pending.state == ItemState.EXPORTED else "undecided"
+        raise audit.deny(
+            ctx,
+            action,
+            DispositionPendingError(
+                f"case file {case_file.reference} is in disposition proposal "
+                f"{pending.proposal_id} ({where}); it can be reopened once the proposal "
+                "is rejected or the archive has left it here"
+            ),
+            object_type="case_file",
+            object_id=case_file.id,
+            department=case_file.department.code,
         )
     previous = case_file.retain_until
     case_file.status = CaseFileStatus.OPEN.value

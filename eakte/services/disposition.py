@@ -9,11 +9,16 @@ record: data keys are shredded (every copy of the ciphertext becomes
 unreadable), personal metadata is removed, the index entry goes through the
 outbox and a tombstone stays. Objects are deleted afterwards; one that cannot
 be deleted now is unreadable anyway and `eakte sweep` removes it later.
+
+Nothing is handed over or destroyed on the proposal's word alone: at the moment
+it acts, each file is re-checked (`why_kept`: legal hold, still closed, retention
+run out by today's real date); a file that fails is skipped with the reason.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -244,8 +249,13 @@ def _hand_over(ctx: Context, proposal_id: uuid.UUID) -> None:
         read_only(reading)
         proposal = reading.get(DispositionProposal, proposal_id)
         items = [item for item in proposal.items if item.state == ItemState.PROPOSED]
-        held = {item.case_file_id for item in items if _held(reading, item.case_file_id)}
-        files = [item.case_file for item in items if item.case_file_id not in held]
+        today = ctx.today()
+        kept = {
+            item.case_file_id: note
+            for item in items
+            if (note := why_kept(reading, item.case_file, today)) is not None
+        }
+        files = [item.case_file for item in items if item.case_file_id not in kept]
         message = archive_export.message_for(ports, reading, files, proposal_id) if files else None
     package = (
         archive_export.store_package(ports, proposal_id, xdomea.stream_archive(message))
@@ -258,9 +268,9 @@ def _hand_over(ctx: Context, proposal_id: uuid.UUID) -> None:
         session.rollback()
         return
     for item in proposal.items:
-        if item.case_file_id in held and item.state == ItemState.PROPOSED:
+        if item.case_file_id in kept and item.state == ItemState.PROPOSED:
             item.state = ItemState.SKIPPED.value
-            item.note = HELD_NOTE
+            item.note = kept[item.case_file_id]
         elif item.state == ItemState.PROPOSED:
             item.state = ItemState.EXPORTED.value
     if package is not None:
@@ -279,11 +289,29 @@ def _hand_over(ctx: Context, proposal_id: uuid.UUID) -> None:
         },
     )
     session.commit()
-    if package is None:  # every file got a hold: nothing to hand over
+    if package is None:  # every file is kept: nothing to hand over
         _complete(ctx, proposal_id)
 
 
 HELD_NOTE = "a legal hold was placed after the proposal; the file is kept"
+NOT_DUE_NOTE = "its retention period has not run out by today; the file is kept"
+NOT_CLOSED_NOTE = "the file is no longer closed; it is kept"
+
+
+def why_kept(session: Session, case_file: CaseFile, today: dt.date) -> str | None:
+    """Why a proposed file must stay after all, re-checked as the handover or destruction acts.
+
+    The proposal's `as_of` is not trusted: the date is judged by today (the
+    municipality's calendar day by the real clock), and the file must still be
+    closed and free of legal holds.
+    """
+    if _held(session, case_file.id):
+        return HELD_NOTE
+    if case_file.status != CaseFileStatus.CLOSED:
+        return NOT_CLOSED_NOTE
+    if case_file.retain_until is None or case_file.retain_until >= today:
+        return NOT_DUE_NOTE
+    return None
 
 
 def _held(session: Session, case_file_id: uuid.UUID) -> bool:
@@ -363,11 +391,16 @@ def _dispose_of(ctx: Context, proposal_id: uuid.UUID, case_file_id: uuid.UUID) -
     ):
         session.rollback()
         return
-    if _held(session, case_file.id):
+    kept = why_kept(session, case_file, ctx.today())
+    if kept is not None:
         item.state = ItemState.SKIPPED.value
-        item.note = HELD_NOTE
+        item.note = kept
         audit.record_in_case_file(
-            ctx, "case_file.dispose", case_file, outcome_note="skipped: legal hold"
+            ctx,
+            "case_file.dispose",
+            case_file,
+            outcome_note=f"skipped: {kept}",
+            retain_until=case_file.retain_until.isoformat() if case_file.retain_until else None,
         )
         session.commit()
         return

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, and_, exists, select, text
+from sqlalchemy.orm import Session
 
+from eakte.errors import InvalidInputError
 from eakte.models import (
     CaseFile,
     DispositionItem,
@@ -24,6 +26,7 @@ from eakte.models import (
     FilePlanNode,
     ProposalApproval,
 )
+from eakte.models.permissions import Access
 from eakte.models.retention import is_held
 from eakte.models.vocabulary import CaseFileStatus, GlobalRole, ItemState, ProposalStatus
 from eakte.retention.policy import retain_until
@@ -42,10 +45,27 @@ def _due(as_of: dt.date) -> Select:
     )
 
 
+# A file in one of these states waits for its disposition: proposed, or handed
+# to the archive and destroyed once it confirms.
+PENDING_ITEM_STATES = (ItemState.PROPOSED.value, ItemState.EXPORTED.value)
+
+
 def _in_undecided_proposal() -> object:
     return exists().where(
         DispositionItem.case_file_id == CaseFile.id,
-        DispositionItem.state == ItemState.PROPOSED.value,
+        DispositionItem.state.in_(PENDING_ITEM_STATES),
+    )
+
+
+def pending_disposition(session: Session, case_file_id: uuid.UUID) -> DispositionItem | None:
+    """The case file's place in an undecided proposal (pending, executing, at the archive)."""
+    return session.scalar(
+        select(DispositionItem)
+        .where(
+            DispositionItem.case_file_id == case_file_id,
+            DispositionItem.state.in_(PENDING_ITEM_STATES),
+        )
+        .limit(1)
     )
 
 
@@ -63,6 +83,15 @@ class DueFile:
     case_file: CaseFile
     held: bool
     proposed: bool
+    title: str | None  # None: confidential, and the caller may not read the file
+
+
+def _visible_title(ctx: Context, case_file: CaseFile) -> str | None:
+    """Titles name people; a confidential one only for whoever may read the file."""
+    if not case_file.confidential:
+        return case_file.title
+    readable = access.access_to_case_file(ctx, case_file) >= Access.READ
+    return case_file.title if readable else None
 
 
 def list_due(
@@ -84,7 +113,9 @@ def list_due(
             select(CaseFile.id).where(CaseFile.id.in_(ids), _in_undecided_proposal())
         )
     )
-    items = [DueFile(c, c.id in held, c.id in proposed) for c in page.items]
+    items = [
+        DueFile(c, c.id in held, c.id in proposed, _visible_title(ctx, c)) for c in page.items
+    ]
     audit.record(ctx, action, details={"as_of": day.isoformat(), "count": len(items)})
     ctx.commit()
     return Page(items, page.next)
@@ -109,7 +140,20 @@ def run_retention(
     """Propose every due, unheld, not yet proposed file; one proposal per node and disposition."""
     action = "retention.run"
     access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, action)
-    day = as_of or ctx.today()
+    today = ctx.today()
+    day = as_of or today
+    if day > today and not dry_run:
+        # A future day would only make proposals that must not execute yet; a
+        # preview (dry run) may look ahead.
+        raise audit.deny(
+            ctx,
+            action,
+            InvalidInputError(
+                f"as_of {day.isoformat()} lies after today ({today.isoformat()}); "
+                "a run may look ahead only as a dry run",
+                errors={"as_of": ["must not lie in the future (except for a dry run)"]},
+            ),
+        )
     if ctx.session.get_bind().dialect.name == "postgresql":
         ctx.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUN_LOCK})
     result = RunResult(day, dry_run)

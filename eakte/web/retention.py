@@ -20,7 +20,12 @@ from eakte.errors import InvalidInputError
 from eakte.models.retention import REASON_MAX
 from eakte.models.vocabulary import Disposition, ItemState, ProposalStatus
 from eakte.services import disposition, legal_holds, retention
-from eakte.services.disposition import APPROVALS_NEEDED, HELD_NOTE
+from eakte.services.disposition import (
+    APPROVALS_NEEDED,
+    HELD_NOTE,
+    NOT_CLOSED_NOTE,
+    NOT_DUE_NOTE,
+)
 from eakte.web.blueprint import blp
 from eakte.web.session import ctx, signed_in
 
@@ -129,7 +134,14 @@ def retention_run() -> Response:
     as_of = _date(stichtag, "lauf", errors)
     if errors:
         return _page(errors, {"lauf.stichtag": stichtag})
-    result = retention.run_retention(ctx(), as_of=as_of)
+    try:
+        result = retention.run_retention(ctx(), as_of=as_of)
+    except InvalidInputError:  # a day after today: only a preview may look ahead
+        message = (
+            "Der Stichtag eines Retention-Laufs darf nicht nach dem heutigen Tag liegen. "
+            "Welche Akten später fällig werden, zeigt die Liste oben mit einem Stichtag."
+        )
+        return _page({"lauf": message}, {"lauf.stichtag": stichtag})
     return _back(
         "lauf",
         stichtag=stichtag or None,
@@ -311,6 +323,10 @@ def _item_note(note: str | None) -> str:
         return ""
     if note == HELD_NOTE:
         return "Aussonderungssperre: die Akte bleibt erhalten."
+    if note == NOT_DUE_NOTE:
+        return "Die Aufbewahrungsfrist ist noch nicht abgelaufen: die Akte bleibt erhalten."
+    if note == NOT_CLOSED_NOTE:
+        return "Die Akte ist nicht mehr abgeschlossen: sie bleibt erhalten."
     if note == ARCHIVE_KEPT_NOTE:
         return "Vom Archiv nicht übernommen: die Akte bleibt hier."
     if note.startswith(REJECTED_PREFIX):

@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage
 from eakte.audit.signing import verify_signature
 from eakte.services import disposition, retention
 from tests.api.test_documents import add_version, post_multipart
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, audit_events, years_ago
 
 NS = {"x": "urn:xoev-de:xdomea:schema:3.1.0"}
 
@@ -39,7 +39,13 @@ def upload(who, case_file_id: str, text: str, filename: str, **form):  # noqa: A
 
 
 def archive_file(town, title: str = "Gewerbeanmeldung Bäckerei Sommer & Söhne"):  # noqa: ANN001, ANN201
-    """A closed 32.10 file (10 years, then archive) with a process, loose documents, versions."""
+    """A closed 32.10 file (10 years, then archive) with a process, loose documents, versions,
+    made and closed 12 years ago: due today."""
+    with years_ago(town.client):
+        return _archive_file(town, title)
+
+
+def _archive_file(town, title: str):  # noqa: ANN001, ANN201
     case_file = town.case_file(title=title)
     process = town.anna.post(
         f"/case-files/{case_file['id']}/processes", {"title": "Anmeldung prüfen"}
@@ -175,25 +181,142 @@ def test_what_the_archive_did_not_take_stays(town, system, rolf) -> None:  # noq
     assert_problem(town.anna.get(f"/documents/{gone_documents[0]['id']}/content"), 410)
 
 
-def test_one_case_file_exports_on_demand(town) -> None:  # noqa: ANN001
-    closed, _ = archive_file(town)
-    path = f"/case-files/{closed['id']}/export"
-    response = town.rita.get(path, query_string={"format": "xdomea"})
+EXPORTED = {
+    "v1": b"Gewerbeanmeldung",
+    "v2": b"Gewerbeanmeldung, berichtigt",
+    "vermerk": "Prüfvermerk".encode(),
+}
+
+
+def export(who, case_file_id: str):  # noqa: ANN001, ANN201
+    return who.get(f"/case-files/{case_file_id}/export", query_string={"format": "xdomea"})
+
+
+def check_one_file_package(response) -> None:  # noqa: ANN001
     package = read_zip(response)
     filename = response.headers["Content-Disposition"].split('"')[1]
-    process_id = filename.removesuffix("_Aussonderung.Aussonderung.0503.zip")
-    check_package(
-        package,
-        process_id,
-        {
-            "v1": b"Gewerbeanmeldung",
-            "v2": b"Gewerbeanmeldung, berichtigt",
-            "vermerk": "Prüfvermerk".encode(),
-        },
+    check_package(package, filename.removesuffix("_Aussonderung.Aussonderung.0503.zip"), EXPORTED)
+
+
+def denials(ports, case_file_id: str) -> list[str]:  # noqa: ANN001
+    return [
+        event.actor
+        for event in audit_events(ports, action="case_file.export", object_id=case_file_id)
+        if event.outcome == "denied"
+    ]
+
+
+def test_a_lead_of_the_owning_department_exports_one_file(town, ports) -> None:  # noqa: ANN001
+    closed, _ = archive_file(town)
+    check_one_file_package(export(town.lea, closed["id"]))
+    [event] = [
+        e
+        for e in audit_events(ports, action="case_file.export", object_id=closed["id"])
+        if e.outcome == "allowed"
+    ]
+    assert (event.actor, event.details["basis"]) == ("lea", "lead")
+    # Members below lead may know the file but not take its content out: 403.
+    assert "lead" in assert_problem(export(town.anna, closed["id"]), 403)["detail"]
+    assert_problem(export(town.carla, closed["id"]), 403)
+    # Other departments and the auditor may not know it exists: 404.
+    assert_problem(export(town.bea, closed["id"]), 404)
+    assert_problem(export(town.audrey, closed["id"]), 404)
+    assert denials(ports, closed["id"]) == ["anna", "carla", "bea", "audrey"]
+    assert_problem(town.lea.get(f"/case-files/{closed['id']}/export"), 422)
+    assert_problem(
+        town.lea.get(f"/case-files/{closed['id']}/export", query_string={"format": "pdf"}), 422
     )
-    assert_problem(town.anna.get(path, query_string={"format": "xdomea"}), 403)
-    assert_problem(town.rita.get(path), 422)
-    assert_problem(town.rita.get(path, query_string={"format": "pdf"}), 422)
+
+
+def test_a_records_manager_gets_no_content_outside_an_approved_handover(
+    town,
+    ports,
+    system,
+    rolf,  # noqa: ANN001
+) -> None:
+    open_file = town.case_file(title="Gewerbeuntersagung Sommer")
+    upload(town.anna, open_file["id"], "Anhörung zur Untersagung", "anhoerung.txt")
+    secret = town.case_file(title="Verdacht Schwarzarbeit Winter", confidential=True)
+    upload(town.anna, secret["id"], "Hinweis eines Nachbarn", "hinweis.txt")
+    closed, _ = archive_file(town)
+    for case_file in (open_file, secret, closed):
+        problem = assert_problem(export(town.rita, case_file["id"]), 403)
+        assert "metadata only" in problem["detail"]
+    assert denials(ports, open_file["id"]) == ["rita"]
+    assert denials(ports, secret["id"]) == ["rita"]
+    # An unknown id is refused and audited too (it used to raise without an event).
+    unknown = "00000000-0000-0000-0000-000000000000"
+    assert_problem(export(town.rita, unknown), 404)
+    assert denials(ports, unknown) == ["rita"]
+    # A lead not named on a confidential file does not reach it either.
+    assert_problem(export(town.lea, secret["id"]), 404)
+
+    # One approval is not enough; after the second, the file is with the archive.
+    as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
+    [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
+    town.rita.post(f"/disposition/proposals/{proposal_id}/approve")
+    assert_problem(export(town.rita, closed["id"]), 403)
+    assert rolf.post(f"/disposition/proposals/{proposal_id}/approve").get_json()["status"] == (
+        "awaiting_archive"
+    )
+    check_one_file_package(export(town.rita, closed["id"]))
+    assert_problem(export(town.rita, open_file["id"]), 403)  # still only that file
+    town.rita.post(f"/disposition/proposals/{proposal_id}/archive-confirmation", {})
+    assert_problem(export(town.rita, closed["id"]), 410)
+
+
+def test_a_file_with_the_archive_cannot_be_reopened(town, ports, system, rolf) -> None:  # noqa: ANN001
+    closed, documents = archive_file(town)
+    proposal_id, answer = approved_archive_proposal(town, system, rolf, [closed])
+    assert answer["status"] == "awaiting_archive"
+
+    problem = assert_problem(
+        town.anna.post(f"/case-files/{closed['id']}/reopen"), 409, "disposition-pending"
+    )
+    assert str(proposal_id) in problem["detail"] and "archive" in problem["detail"]
+    [denied] = [
+        e
+        for e in audit_events(ports, action="case_file.reopen", object_id=closed["id"])
+        if e.outcome == "denied"
+    ]
+    assert denied.actor == "anna"
+    assert town.anna.get(f"/case-files/{closed['id']}").get_json()["status"] == "closed"
+    # Nor is it proposed a second time while the archive has it.
+    assert retention.run_retention(system).proposed == 0
+    [due] = town.rita.get("/retention/due").get_json()["items"]
+    assert due["proposed"] is True
+    # Nothing could be added that the archive never received.
+    assert_problem(
+        post_multipart(
+            town.anna,
+            f"/case-files/{closed['id']}/documents",
+            {"file": FileStorage(io.BytesIO(b"Nachtrag"), "nachtrag.txt")},
+        ),
+        409,
+        "case-file-closed",
+    )
+    done = town.rita.post(f"/disposition/proposals/{proposal_id}/archive-confirmation", {})
+    assert [item["state"] for item in done.get_json()["items"]] == ["destroyed"]
+    assert_problem(town.anna.get(f"/documents/{documents[0]['id']}"), 410)
+
+
+def test_the_confirmation_keeps_a_file_whose_retention_was_extended(
+    town,
+    system,
+    rolf,  # noqa: ANN001
+) -> None:
+    closed, documents = archive_file(town)
+    proposal_id, _ = approved_archive_proposal(town, system, rolf, [closed])
+    # The file plan's period grows while the archive is still importing.
+    assert town.rita.patch("/file-plan/32.10", {"retention_years": 30}).status_code == 200
+    done = town.rita.post(f"/disposition/proposals/{proposal_id}/archive-confirmation", {})
+    assert done.status_code == 200
+    [item] = done.get_json()["items"]
+    assert item["state"] == "skipped"
+    assert "has not run out" in item["note"]
+    content = town.anna.get(f"/documents/{documents[0]['id']}/content")
+    assert content.status_code == 200
+    assert content.data == b"Gewerbeanmeldung, berichtigt"
 
 
 def test_an_interrupted_handover_resumes(town, ports, system, rolf, monkeypatch) -> None:  # noqa: ANN001

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import io
 import json
@@ -16,7 +17,7 @@ from eakte.models import CaseFile, Tombstone
 from eakte.services import retention
 from tests.api.test_documents import post_multipart, stored_version
 from tests.api.test_search import drain, search
-from tests.helpers import assert_problem, audit_events
+from tests.helpers import assert_problem, audit_events, years_ago
 
 
 @pytest.fixture
@@ -25,14 +26,27 @@ def rolf(town):  # noqa: ANN001, ANN201
     return town.person("rolf", roles=["records_manager"])
 
 
-def closed_file(town, title: str = "Wohngeldantrag Familie Sommer", who=None):  # noqa: ANN001, ANN201
-    """A closed Wohngeld file of department 50 (file plan 50.30: 6 years, then destroy)."""
+def closed_file(  # noqa: ANN201
+    town,  # noqa: ANN001
+    title: str = "Wohngeldantrag Familie Sommer",
+    who=None,  # noqa: ANN001
+    *,
+    long_ago: bool = True,
+    confidential: bool = False,
+):
+    """A closed Wohngeld file of department 50 (file plan 50.30: 6 years, then destroy),
+    made and closed 12 years ago (due today) unless `long_ago` is False."""
     who = who or town.ben
-    case_file = town.case_file(who, title=title, file_plan="50.30", department="50")
-    fields = {"file": FileStorage(io.BytesIO("Die Wohngeldanträge liegen vor.".encode()), "a.txt")}
-    response = post_multipart(who, f"/case-files/{case_file['id']}/documents", fields)
-    assert response.status_code == 201
-    closed = who.post(f"/case-files/{case_file['id']}/close").get_json()
+    with years_ago(town.client) if long_ago else contextlib.nullcontext():
+        case_file = town.case_file(
+            who, title=title, file_plan="50.30", department="50", confidential=confidential
+        )
+        fields = {
+            "file": FileStorage(io.BytesIO("Die Wohngeldanträge liegen vor.".encode()), "a.txt")
+        }
+        response = post_multipart(who, f"/case-files/{case_file['id']}/documents", fields)
+        assert response.status_code == 201
+        closed = who.post(f"/case-files/{case_file['id']}/close").get_json()
     return closed, response.get_json()
 
 
@@ -229,8 +243,11 @@ def test_a_file_in_a_proposal_cannot_be_reopened(town, system) -> None:  # noqa:
     closed, _ = closed_file(town)
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     run_as_system(system, as_of)
-    problem = assert_problem(town.ben.post(f"/case-files/{closed['id']}/reopen"), 409)
+    problem = assert_problem(
+        town.ben.post(f"/case-files/{closed['id']}/reopen"), 409, "disposition-pending"
+    )
     assert "disposition proposal" in problem["detail"]
+    assert town.ben.get(f"/case-files/{closed['id']}").get_json()["status"] == "closed"
 
 
 def test_bad_input_changes_nothing(town) -> None:  # noqa: ANN001
@@ -245,3 +262,66 @@ def test_bad_input_changes_nothing(town) -> None:  # noqa: ANN001
         town.rita.post("/disposition/proposals/00000000-0000-0000-0000-000000000000/approve"),
         404,
     )
+
+
+def test_a_run_may_look_past_today_only_as_a_preview(town, ports, clock) -> None:  # noqa: ANN001
+    closed, document = closed_file(town, long_ago=False)  # due in seven years
+    future = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
+    problem = assert_problem(town.rita.post("/retention/run", {"as_of": future.isoformat()}), 422)
+    assert [error["pointer"] for error in problem["errors"]] == ["#/as_of"]
+    assert "dry run" in problem["detail"]
+    assert town.rita.get("/disposition/proposals").get_json()["items"] == []
+    [denied] = [e for e in audit_events(ports, action="retention.run") if e.outcome == "denied"]
+    assert denied.actor == "rita"
+    preview = town.rita.post("/retention/run", {"as_of": future.isoformat(), "dry_run": True})
+    assert preview.status_code == 200
+    assert (preview.get_json()["proposed"], preview.get_json()["proposals"]) == (1, [])
+    assert town.rita.get("/disposition/proposals").get_json()["items"] == []
+    assert town.ben.get(f"/documents/{document['id']}/content").status_code == 200
+
+    # "Today" is the municipality's day: 23:30 UTC is already tomorrow in Berlin.
+    evening = clock().replace(hour=23, minute=30, second=0) - dt.timedelta(days=2)
+    clock.set(evening)
+    berlin_today = (evening + dt.timedelta(days=1)).date()
+    allowed = town.rita.post("/retention/run", {"as_of": berlin_today.isoformat()})
+    assert allowed.status_code == 200 and allowed.get_json()["proposed"] == 0
+    day_after = (berlin_today + dt.timedelta(days=1)).isoformat()
+    assert_problem(town.rita.post("/retention/run", {"as_of": day_after}), 422)
+
+
+def test_nothing_is_destroyed_before_its_date_whatever_the_proposal_said(
+    town,
+    ports,
+    system,
+    rolf,  # noqa: ANN001
+) -> None:
+    closed, document = closed_file(town)
+    [proposal_id] = retention.run_retention(system).proposals  # due today
+    # The period grows after the proposal was made: the file runs until 30 years on.
+    assert town.rita.patch("/file-plan/50.30", {"retention_years": 30}).status_code == 200
+    town.rita.post(f"/disposition/proposals/{proposal_id}/approve")
+    body = rolf.post(f"/disposition/proposals/{proposal_id}/approve").get_json()
+    assert body["status"] == "completed"
+    [item] = body["items"]
+    assert item["state"] == "skipped"
+    assert "has not run out" in item["note"]
+    content = town.ben.get(f"/documents/{document['id']}/content")
+    assert content.status_code == 200
+    assert content.data == "Die Wohngeldanträge liegen vor.".encode()
+    assert town.ben.get(f"/case-files/{closed['id']}").get_json()["status"] == "closed"
+    [skipped] = audit_events(ports, action="case_file.dispose", object_id=closed["id"])
+    assert skipped.details["outcome_note"].startswith("skipped: its retention period")
+    certificate = town.rita.get(f"/disposition/proposals/{proposal_id}/certificate").get_json()
+    assert json.loads(certificate["certificate"])["case_files"][0]["destroyed"] == []
+
+
+def test_the_due_list_hides_confidential_titles_from_who_may_not_read_them(town) -> None:  # noqa: ANN001
+    plain, _ = closed_file(town)
+    secret, _ = closed_file(town, title="Wohngeld Familie Geheim", confidential=True)
+    listed = town.rita.get("/retention/due").get_json()["items"]
+    rows = {item["reference"]: item for item in listed}
+    assert rows[plain["reference"]]["title"] == "Wohngeldantrag Familie Sommer"
+    assert rows[secret["reference"]]["title"] is None
+    assert rows[secret["reference"]]["confidential"] is True
+    assert rows[secret["reference"]]["retain_until"] == secret["retain_until"]
+    assert "Geheim" not in json.dumps(listed)

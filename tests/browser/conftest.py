@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from eakte.config import Settings
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip, sign_in
 
 START_TIMEOUT = 60
@@ -32,6 +33,7 @@ class Site:
     base_url: str
     password: str
     log: Path
+    database_url: str
 
 
 def _free_port() -> int:
@@ -97,7 +99,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             assert server.poll() is None, f"server exited:\n{log.read_text()}"
             assert time.monotonic() < deadline, f"server not up in {START_TIMEOUT} s"
             time.sleep(0.2)
-        yield Site(base_url=base_url, password=match.group(1), log=log)
+        database_url = Settings.from_env(env).database_url
+        yield Site(base_url=base_url, password=match.group(1), log=log, database_url=database_url)
     finally:
         _stop(server)
 

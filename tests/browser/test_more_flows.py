@@ -7,8 +7,10 @@ import datetime as dt
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from tests.browser.support import axe_violations, describe_violations, playwright_or_skip
+from tests.helpers import backdate_closing
 
 expect = playwright_or_skip().expect
 
@@ -85,14 +87,23 @@ def test_four_eyes_disposal_destroys_the_case_file(site, page_for):
     expect(clerk.locator("main")).to_contain_text("danach wird sie vernichtet")
     clerk.get_by_role("button", name="Ja, Akte abschließen").click()
     expect(clerk.locator(".akte-status")).to_have_text("zdA")
+    # As if closed long ago (the server's clock cannot be moved): due today.
+    engine = sa.create_engine(site.database_url)
+    try:
+        backdate_closing(engine, [case_file_url.rstrip("/").rsplit("/", 1)[-1]])
+    finally:
+        engine.dispose()
 
     # m.becker creates the second records manager through the Verwaltung page.
     create_records_manager(page_for("m.becker"), site.base_url, site.password)
 
-    # registratur runs the retention run as of a day after the retention date.
+    # registratur runs the retention run as of today (a later day is refused).
     first = page_for("registratur")
     first.goto(f"{site.base_url}/aufbewahrung")
     first.fill("#lauf-stichtag", f"{year + DESTROY_YEARS + 1}-01-02")
+    first.get_by_role("button", name="Retention-Lauf starten").click()
+    expect(first.locator("#lauf-fehler")).to_contain_text("nicht nach dem heutigen Tag")
+    first.fill("#lauf-stichtag", "")
     first.get_by_role("button", name="Retention-Lauf starten").click()
     expect(first.locator("p.meldung")).to_contain_text("Der Retention-Lauf ist abgeschlossen.")
     proposal = first.locator("article.vorschlag").filter(has_text=reference)

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.datastructures import FileStorage
 
-from tests.helpers import ApiClient
+from tests.helpers import ApiClient, years_ago
 
 # Not `positive_data_acceptance`: schema-valid requests are refused for business reasons
 # the schema cannot express (unknown department, control characters, password policy).
@@ -86,8 +86,9 @@ def seed(town: Any) -> dict[str, Any]:
     hold = town.rita.post(
         "/legal-holds", {"case_file": case_file["id"], "reason": "Verfahren anhängig"}
     ).get_json()
-    old = town.case_file(town.ben, title="Wohngeld Sommer", file_plan="50.30", department="50")
-    closed = town.ben.post(f"/case-files/{old['id']}/close").get_json()
+    with years_ago(town.client):  # closed long ago: due today
+        old = town.case_file(town.ben, title="Wohngeld Sommer", file_plan="50.30", department="50")
+        closed = town.ben.post(f"/case-files/{old['id']}/close").get_json()
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     ran = town.rita.post("/retention/run", {"as_of": as_of.isoformat()}).get_json()
     [proposal_id] = ran["proposals"]

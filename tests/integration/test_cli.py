@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import years_ago
+
 
 def _env(instance: Path, database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
@@ -455,14 +457,24 @@ def test_retention_run_from_cron_proposes_once(instance_env):
     auth = {"Authorization": f"Bearer {token}"}
     files = client.get("/api/v1/case-files", headers=auth).get_json()["items"]
     wohngeld = next(f for f in files if f["file_plan"] == "50.30")
-    closed = client.post(f"/api/v1/case-files/{wohngeld['id']}/close", headers=auth).get_json()
+    with years_ago(app):  # closed long ago: due today
+        path = f"/api/v1/case-files/{wohngeld['id']}/close"
+        due = client.post(path, headers=auth).get_json()
+    body = {"file_plan": "50.30", "department": "50", "title": "Wohngeld Familie Winter"}
+    recent = client.post("/api/v1/case-files", json=body, headers=auth).get_json()
+    later = client.post(f"/api/v1/case-files/{recent['id']}/close", headers=auth).get_json()
     app.extensions["eakte"].session_factory.kw["bind"].dispose()
-    as_of = (dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)).isoformat()
+    as_of = (dt.date.fromisoformat(due["retain_until"]) + dt.timedelta(days=1)).isoformat()
+    future = (dt.date.fromisoformat(later["retain_until"]) + dt.timedelta(days=1)).isoformat()
 
-    dry = eakte(instance_env, "retention", "run", "--as-of", as_of, "--dry-run")
+    # A day after today: a preview only; a real run is refused in one line.
+    refused = eakte(instance_env, "retention", "run", "--as-of", future)
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "dry run" in refused.stderr
+    dry = eakte(instance_env, "retention", "run", "--as-of", future, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout == ""
-    assert "would propose 1 case file(s)" in dry.stderr
+    assert "would propose 2 case file(s)" in dry.stderr
     first = eakte(instance_env, "retention", "run", "--as-of", as_of)
     assert first.returncode == 0, first.stderr
     assert len(first.stdout.split()) == 1  # the proposal's id

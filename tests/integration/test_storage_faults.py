@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from tests.conftest import s3_settings
-from tests.helpers import assert_problem, table_counts
+from tests.helpers import assert_problem, table_counts, years_ago
 
 
 def _multipart(data: bytes) -> tuple[str, bytes]:
@@ -78,10 +78,11 @@ class TestS3Down:
         from eakte.services import disposition, retention
 
         rolf = town.person("rolf", roles=["records_manager"])
-        case_file = town.case_file()
         data = os.urandom(100_000)
-        document = _upload(town.anna, case_file["id"], data).get_json()
-        closed = town.anna.post(f"/case-files/{case_file['id']}/close").get_json()
+        with years_ago(town.client):  # closed long ago: due today
+            case_file = town.case_file()
+            document = _upload(town.anna, case_file["id"], data).get_json()
+            closed = town.anna.post(f"/case-files/{case_file['id']}/close").get_json()
         as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
         [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
         town.rita.post(f"/disposition/proposals/{proposal_id}/approve")

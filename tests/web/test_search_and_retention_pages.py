@@ -11,6 +11,7 @@ import pytest
 from eakte.services import retention
 from tests.api.test_retention import closed_file
 from tests.api.test_search import LETTER, drain, upload_text
+from tests.helpers import years_ago
 from tests.web.test_sign_in import csrf
 
 
@@ -291,8 +292,9 @@ def test_rejecting_needs_a_reason_and_keeps_the_files(browser_for, town, system,
 
 
 def test_an_archive_handover_is_downloaded_and_confirmed(browser_for, town, system) -> None:  # noqa: ANN001
-    case_file = town.case_file(title="Gewerbeanmeldung Bäckerei Sommer")
-    assert town.anna.post(f"/case-files/{case_file['id']}/close").status_code == 200
+    with years_ago(town.client):
+        case_file = town.case_file(title="Gewerbeanmeldung Bäckerei Sommer")
+        assert town.anna.post(f"/case-files/{case_file['id']}/close").status_code == 200
     closed = town.anna.get(f"/case-files/{case_file['id']}").get_json()
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     town.person("rolf", roles=["records_manager"])
@@ -316,6 +318,21 @@ def test_an_archive_handover_is_downloaded_and_confirmed(browser_for, town, syst
     page = text(rita.get(confirmed.headers["Location"]))
     assert "Übernahme durch das Archiv ist bestätigt" in page
     assert "erledigt" in page and "vom Archiv übernommen" in page
+
+
+def test_a_run_with_a_day_after_today_is_refused_in_german(browser_for, town) -> None:  # noqa: ANN001
+    closed, _ = closed_file(town, long_ago=False)  # due in seven years
+    future = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
+    rita = browser_for("rita")
+    preview = text(rita.get("/aufbewahrung", query_string={"stichtag": future.isoformat()}))
+    assert closed["reference"] in preview  # looking ahead is fine
+    ran = rita.post("/aufbewahrung/lauf", data={"csrf": csrf(preview), "stichtag": str(future)})
+    assert ran.status_code == 422
+    page = text(ran)
+    assert "darf nicht nach dem heutigen Tag liegen" in page
+    assert 'id="lauf-fehler"' in page
+    assert proposal_ids(page) == []
+    assert town.rita.get("/disposition/proposals").get_json()["items"] == []
 
 
 def test_others_get_the_german_403_page(browser_for) -> None:  # noqa: ANN001

@@ -23,7 +23,11 @@ class DueQuery(ListQuery):
 
 
 class RunSchema(ma.Schema):
-    as_of = fields.Date(load_default=None, allow_none=True)
+    as_of = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Default today; a later day only with dry_run (else 422)"},
+    )
     dry_run = StrictBoolean(load_default=False)
 
 
@@ -38,7 +42,14 @@ class RunResultSchema(ma.Schema):
 class DueFileSchema(ma.Schema):
     case_file = fields.UUID(attribute="case_file.id")
     reference = fields.String(attribute="case_file.reference")
-    title = fields.String(attribute="case_file.title")
+    title = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "null for a confidential case file the caller may not read "
+            "(records managers see metadata, not what a title says about people)"
+        },
+    )
+    confidential = fields.Boolean(attribute="case_file.confidential")
     department = fields.Function(lambda d: d.case_file.department.code)
     file_plan = fields.Function(lambda d: d.case_file.file_plan_node.code)
     disposition = fields.Function(lambda d: d.case_file.file_plan_node.disposition)
