@@ -386,6 +386,8 @@ def audit_verify(
         with _system() as system:
             result = verify_trail(system)
     click.echo(json.dumps(result.as_dict(), indent=2))
+    if result.uncovered is not None:
+        click.echo(f"not covered: {result.uncovered.describe()}", err=True)
     if not result.ok:
         sys.exit(1)
 

@@ -51,7 +51,7 @@ class Settings:
     s3_object_lock: str = "off"
     sweep_grace_hours: int = 24
     audit_checkpoint_events: int = 1000
-    audit_checkpoint_seconds: int = 300
+    audit_checkpoint_seconds: int = 5
     audit_address_days: int = 90
     sqlite_busy_timeout_ms: int = 30_000
     search_index: str = "eakte-documents"
@@ -142,7 +142,7 @@ class Settings:
                 "EAKTE_AUDIT_CHECKPOINT_EVENTS", 1000, minimum=1, maximum=10**9
             ),
             audit_checkpoint_seconds=env.integer(
-                "EAKTE_AUDIT_CHECKPOINT_SECONDS", 300, minimum=1, maximum=86400 * 7
+                "EAKTE_AUDIT_CHECKPOINT_SECONDS", 5, minimum=1, maximum=86400 * 7
             ),
             audit_address_days=env.integer("EAKTE_AUDIT_ADDRESS_DAYS", 90, minimum=0, maximum=3650),
             search_index=env.text("EAKTE_SEARCH_INDEX", "eakte-documents"),

@@ -60,11 +60,12 @@ def _begin() -> None:
     throttles = current_app.extensions["eakte.throttles"]
     throttling.guard(ctx, throttles.api_requests, "api.request")
     throttling.count(ctx, throttles.api_requests)
-    throttling.guard(ctx, throttles.token_failures, "auth.token")
+    # Authenticate first: a valid token is never refused by the failure limit, which
+    # only turns further failures from a guessing address into 429.
     try:
         ctx.actor = tokens.authenticate(ctx, _bearer_token(ctx))
     except AuthenticationError:
-        throttling.count(ctx, throttles.token_failures)
+        throttling.refuse_failure(ctx, throttles.token_failures, "auth.token")
         raise
 
 

@@ -9,6 +9,7 @@ export on an auditor's laptop with only the public key
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,6 +36,47 @@ class SignedCheckpoint:
     signature: str  # base64 DER
 
 
+@dataclass(frozen=True)
+class Uncovered:
+    """The newest events, after the last signed checkpoint: only chained, not yet signed.
+
+    Whoever can write the database could still rewrite them unnoticed (with their
+    hashes recomputed), so a verification says how far its guarantee falls short.
+    """
+
+    events: int
+    first_seq: int
+    last_seq: int
+    first_occurred_at: str | None
+    last_occurred_at: str | None
+
+    @property
+    def seconds(self) -> float | None:
+        try:
+            first = dt.datetime.fromisoformat(self.first_occurred_at or "")
+            last = dt.datetime.fromisoformat(self.last_occurred_at or "")
+        except ValueError:
+            return None
+        return round((last - first).total_seconds(), 3)
+
+    def as_dict(self) -> dict:
+        return {
+            "events": self.events,
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+            "first_occurred_at": self.first_occurred_at,
+            "last_occurred_at": self.last_occurred_at,
+            "seconds": self.seconds,
+        }
+
+    def describe(self) -> str:
+        span = f"{self.first_occurred_at} to {self.last_occurred_at}, {self.seconds} s"
+        return (
+            f"events {self.first_seq}..{self.last_seq} ({self.events}, {span}) are not yet "
+            "covered by a signed checkpoint: only their hash chain was checked"
+        )
+
+
 @dataclass
 class Verification:
     ok: bool = True
@@ -43,6 +85,7 @@ class Verification:
     first_bad_seq: int | None = None
     problem: str | None = None
     notes: list[str] = field(default_factory=list)
+    uncovered: Uncovered | None = None
 
     def fail(self, seq: int | None, problem: str) -> Verification:
         self.ok, self.first_bad_seq, self.problem = False, seq, problem
@@ -56,6 +99,7 @@ class Verification:
             "first_bad_seq": self.first_bad_seq,
             "problem": self.problem,
             "notes": self.notes,
+            "uncovered": None if self.uncovered is None else self.uncovered.as_dict(),
         }
 
 
@@ -102,6 +146,7 @@ def verify_log(
             return result.fail(None, "checkpoint at tree size 0 does not name the empty root")
         result.checkpoints += 1
         next_checkpoint = next(queue, None)
+    first_uncovered = last = None
     for event in events:
         expected = compact.size
         if event.seq != expected:
@@ -116,6 +161,9 @@ def verify_log(
         previous_chain = chained
         compact.append(leaf)
         result.events += 1
+        if event.seq == verified_size:
+            first_uncovered = event  # the first event after the last matched checkpoint
+        last = event
         if next_checkpoint is not None and compact.size == next_checkpoint.tree_size:
             if compact.root().hex() != next_checkpoint.root_hash or (
                 chained.hex() != next_checkpoint.chain_hash
@@ -134,11 +182,25 @@ def verify_log(
             f"the log ends at {compact.size} events but a signed checkpoint covers "
             f"{next_checkpoint.tree_size}: events were removed",
         )
-    if compact.size > verified_size:
-        result.notes.append(
-            f"events {verified_size}..{compact.size - 1} are not yet covered by a signed checkpoint"
+    if first_uncovered is not None and last is not None and compact.size > verified_size:
+        result.uncovered = Uncovered(
+            events=compact.size - verified_size,
+            first_seq=verified_size,
+            last_seq=compact.size - 1,
+            first_occurred_at=_occurred_at(first_uncovered),
+            last_occurred_at=_occurred_at(last),
         )
+        result.notes.append(result.uncovered.describe())
     return result
+
+
+def _occurred_at(event: SealedEvent) -> str | None:
+    """The event's time from its sealed bytes (read for two events only, not per event)."""
+    try:
+        value = json.loads(event.canonical).get("occurred_at")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def export_line_event(line: dict) -> SealedEvent:

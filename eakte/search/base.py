@@ -5,7 +5,8 @@ Two adapters implement it (`embedded.py`: tantivy in the instance folder,
 (`tests/contract/test_search_indexes.py`). The services build every
 `IndexedDocument` from the database and every `SearchQuery` from the caller's
 rights, so an adapter never decides who may see what: it only applies
-`access_keys` as a filter inside the engine, before counting and paging.
+`access_keys` (and leaves out `withdrawn` ids) inside the engine, before
+counting and paging.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class SearchQuery:
     filters: SearchFilters = field(default_factory=SearchFilters)
     offset: int = 0
     limit: int = 50
+    # Document ids left out before counting and paging: destroyed documents the
+    # index may still hold until the worker has removed them.
+    withdrawn: frozenset[str] = frozenset()
 
     def page(self, offset: int, limit: int) -> SearchQuery:
         return replace(self, offset=offset, limit=limit)
@@ -119,7 +123,8 @@ class SearchIndex(Protocol):
         """Remove these documents; unknown ids are ignored."""
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Hits the access keys allow, best first, with `total` counted the same way."""
+        """Hits the access keys allow and `withdrawn` does not name, best first, with
+        `total` counted the same way."""
 
     def document_count(self) -> int:
         """How many documents the live index holds (for progress and health)."""

@@ -387,7 +387,8 @@ def build_query(query: SearchQuery) -> dict[str, Any]:
                 {"bool": {"should": [_term(term) for term in group], "minimum_should_match": 1}}
                 for group in parsed.required
             ],
-            "must_not": [_term(term) for term in parsed.excluded],
+            "must_not": [_term(term) for term in parsed.excluded]
+            + ([{"terms": {"document_id": sorted(query.withdrawn)}}] if query.withdrawn else []),
         }
     }
 

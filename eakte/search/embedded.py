@@ -213,6 +213,7 @@ class EmbeddedIndex:
             tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, matcher)]
                 + [(tantivy.Occur.Must, clause) for clause in _filters(query)]
+                + [(tantivy.Occur.MustNot, clause) for clause in _left_out(query)]
             ),
             limit=query.limit,
             offset=query.offset,
@@ -338,9 +339,7 @@ def _parse(index: tantivy.Index, parsed: ParsedQuery) -> tantivy.Query:
         clauses.append(f"+({alternatives})")
     clauses.extend(f"-{_quoted(term)}" for term in parsed.excluded)
     try:
-        return index.parse_query(
-            " ".join(clauses), list(TEXT_FIELDS), field_boosts=BOOSTS
-        )
+        return index.parse_query(" ".join(clauses), list(TEXT_FIELDS), field_boosts=BOOSTS)
     except ValueError as error:
         raise SearchQueryError(f"the search text cannot be used: {error}") from error
 
@@ -373,6 +372,12 @@ def _filters(query: SearchQuery) -> list[tantivy.Query]:
             )
         )
     return clauses
+
+
+def _left_out(query: SearchQuery) -> list[tantivy.Query]:
+    if not query.withdrawn:
+        return []
+    return [tantivy.Query.term_set_query(SCHEMA, "document_id", sorted(query.withdrawn))]
 
 
 def _naive_utc(moment: dt.datetime | None) -> dt.datetime | None:

@@ -38,6 +38,7 @@ from eakte.search.extract import Extraction
 from eakte.services import access, audit
 from eakte.services.context import Context, Ports
 from eakte.services.documents import data_key, read_plaintext
+from eakte.services.servable import servable_documents
 
 log = logging.getLogger(__name__)
 
@@ -217,10 +218,12 @@ class _Source:
 
 def _source(session: Session, document_id: uuid.UUID) -> _Source | None:
     """The document's latest version and metadata; None if it must leave the index."""
-    document = session.get(Document, document_id)
+    document = session.scalar(
+        select(Document).where(Document.id == document_id, servable_documents())
+    )
     version = _latest_version(session, document) if document is not None else None
     if document is None or version is None or version.wrapped_key is None:
-        return None  # gone or destroyed (crypto-shredded): nothing may stay findable
+        return None  # gone or withdrawn (destroyed): nothing may stay findable
     return _Source(version, document_metadata(session, document, version))
 
 
@@ -280,7 +283,8 @@ def _metadata_of_case_file(session: Session, case_file_id: uuid.UUID) -> list[Do
     if session.get(CaseFile, case_file_id) is None:
         return []
     result = []
-    for document in session.scalars(select(Document).where(Document.case_file_id == case_file_id)):
+    documents = select(Document).where(Document.case_file_id == case_file_id, servable_documents())
+    for document in session.scalars(documents):
         version = _latest_version(session, document)
         if version is not None and version.wrapped_key is not None:
             result.append(document_metadata(session, document, version))

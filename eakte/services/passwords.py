@@ -156,7 +156,8 @@ def end_web_sessions(ctx: Context, principal: Principal, *, keep: str | None = N
 def verify(ctx: Context, username: str, password: str) -> Principal:
     """The user if the password is right; else a denial (audited) and AuthenticationError.
 
-    The answer never says whether the username exists. After five failures in a
+    The answer never says whether the username exists or is locked: every path runs
+    exactly one argon2 verification, so all take as long. After five failures in a
     row the account is locked for 15 minutes, right password or not.
     """
     action = "auth.sign_in"
@@ -172,6 +173,7 @@ def verify(ctx: Context, username: str, password: str) -> Principal:
         _matches(_dummy_hash(), password)
         raise _refused(ctx, action, username, "unknown user or no password")
     if principal.locked_until is not None and principal.locked_until > now:
+        _matches(principal.password_hash, password)  # the time an unlocked account takes
         raise _refused(ctx, action, username, "locked after repeated failures")
     if not _matches(principal.password_hash, password):
         principal.failed_sign_ins += 1

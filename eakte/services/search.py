@@ -1,9 +1,11 @@
 """Full-text search within the caller's rights.
 
 The caller's access keys go into the engine's filter, so totals, pages and
-snippets only ever count documents the caller may read. The hits of a page
-are checked against the database once more (defence in depth for the moment
-between a change and its re-indexing); a hit that fails is dropped.
+snippets only ever count documents the caller may read; destroyed documents
+the index may still hold are left out there too (`servable`), so totals stay
+honest while the worker has not yet purged them. The hits of a page are
+checked against the database once more — still readable, still servable —
+whatever state the index is in; a hit that fails is dropped.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from eakte.errors import InvalidInputError
-from eakte.models import CaseFile
+from eakte.models import CaseFile, Document
 from eakte.search.base import SearchFilters, SearchHit, SearchQuery
 from eakte.search.query import parse_query
-from eakte.services import access, audit
+from eakte.services import access, audit, servable
 from eakte.services.context import Context
 from eakte.services.pagination import MAX_LIMIT
 
@@ -57,9 +59,16 @@ def search(
         raise InvalidInputError(
             f"only the first {MAX_RESULT_WINDOW} hits can be paged through; narrow the search"
         )
-    query = SearchQuery(parsed, access.search_keys(ctx), filters, offset, limit)
+    query = SearchQuery(
+        parsed,
+        access.search_keys(ctx),
+        filters,
+        offset,
+        limit,
+        withdrawn=servable.withdrawn_but_indexed(ctx.session),
+    )
     result = ctx.ports.search_index.search(query)
-    hits = _still_readable(ctx, result.hits)
+    hits = _still_servable(ctx, result.hits)
     more = offset + limit < min(result.total, MAX_RESULT_WINDOW)
     audit.record(
         ctx,
@@ -77,17 +86,24 @@ def search(
     return SearchPage(result.total, hits, _cursor(offset + limit, fingerprint) if more else None)
 
 
-def _still_readable(ctx: Context, hits: list[SearchHit]) -> list[SearchHit]:
-    ids = {uuid.UUID(hit.case_file_id) for hit in hits}
+def _still_servable(ctx: Context, hits: list[SearchHit]) -> list[SearchHit]:
+    """The hits whose document the caller may still read and that are not destroyed."""
+    ids = {uuid.UUID(hit.document_id) for hit in hits}
     if not ids:
         return hits
-    readable = {
-        str(case_file_id)
-        for case_file_id in ctx.session.scalars(
-            select(CaseFile.id).where(CaseFile.id.in_(ids), access.readable_case_files(ctx))
+    kept = {
+        str(document_id)
+        for document_id in ctx.session.scalars(
+            select(Document.id)
+            .join(CaseFile, CaseFile.id == Document.case_file_id)
+            .where(
+                Document.id.in_(ids),
+                access.readable_case_files(ctx),
+                servable.servable_documents(),
+            )
         )
     }
-    return [hit for hit in hits if hit.case_file_id in readable]
+    return [hit for hit in hits if hit.document_id in kept]
 
 
 def _fingerprint(text: str, filters: SearchFilters) -> str:

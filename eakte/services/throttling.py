@@ -1,5 +1,11 @@
 """Rate limits per client address: failed sign-ins, failed bearer tokens, optionally all calls.
 
+The failure limits only ever touch failing attempts: the caller authenticates
+first, and only a failure from an address over its limit is answered 429
+instead of 401 (`refuse_failure`). A valid token or the right password always
+gets through, so one misconfigured app behind a town hall's NAT cannot lock
+out everyone else behind it.
+
 A sliding window in this process's memory. With several app nodes behind a
 load balancer each node counts for itself, so an address gets at most
 `nodes × limit` attempts per window; docs/security.md says why that is enough
@@ -114,7 +120,9 @@ def client_key(address: str | None) -> str:
 
 
 def guard(ctx: Context, window: SlidingWindow, action: str) -> None:
-    """Refuse (audited, 429) while this caller's address is over `window`'s limit."""
+    """Refuse (audited, 429) while this caller's address is over `window`'s limit.
+
+    For limits on every request; a failure limit goes through `refuse_failure`."""
     wait = window.retry_after(client_key(ctx.client_address), ctx.now())
     if wait:
         raise audit.deny(
@@ -125,6 +133,16 @@ def guard(ctx: Context, window: SlidingWindow, action: str) -> None:
                 retry_after=wait,
             ),
         )
+
+
+def refuse_failure(ctx: Context, window: SlidingWindow, action: str) -> None:
+    """After a failed authentication: 429 (audited) if the address is over its failure
+    limit, else count the failure and let the caller answer 401.
+
+    Attempts refused here are not counted, so the wait the answer names holds.
+    """
+    guard(ctx, window, action)
+    count(ctx, window)
 
 
 def count(ctx: Context, window: SlidingWindow) -> None:

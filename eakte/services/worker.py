@@ -70,9 +70,12 @@ def run_worker(
             next_pseudonymise = time.monotonic() + PSEUDONYMISE_EVERY
         return False
 
+    # The audit trail wakes at least once per checkpoint interval, so that new events are
+    # signed within two intervals (10 s by default) whatever `--interval` says.
+    audit_interval = min(interval, float(ports.settings.audit_checkpoint_seconds))
     tasks = [
         _Task("indexing", lambda: indexing.drain(ports) > 0, index_interval),
-        _Task("audit trail", audit_trail, interval),
+        _Task("audit trail", audit_trail, audit_interval),
         _Task("disposition", lambda: disposition.resume_executions(ports), RESUME_EVERY),
     ]
     while not stop.is_set():

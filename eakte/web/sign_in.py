@@ -33,15 +33,15 @@ def sign_in() -> Response | str:
     error = None
     username = request.form.get("benutzername", "").strip()
     if request.method == "POST":
-        # Per address, on top of the per-account lockout: one machine must not try
-        # password after password across many usernames. While over the limit even the
-        # right password is refused (429, German page), else the limit would tell.
+        # Per address, on top of the per-account lockout: a machine that keeps failing
+        # is answered 429 (German page). The right password always gets through: many
+        # people sign in from one town-hall address, and one of them mistyping must not
+        # lock out the others.
         failures = current_app.extensions["eakte.throttles"].sign_in_failures
-        throttling.guard(ctx(), failures, "auth.sign_in")
         try:
             started = web_sessions.sign_in(ctx(), username, request.form.get("passwort", ""))
         except AuthenticationError:
-            throttling.count(ctx(), failures)
+            throttling.refuse_failure(ctx(), failures, "auth.sign_in")
             error = (
                 "Benutzername oder Passwort ist falsch, oder das Konto ist vorübergehend gesperrt."
             )

@@ -331,6 +331,21 @@ def test_the_total_counts_only_visible_documents(search_index):
     assert result.total == 3 and len(result.hits) == 2
 
 
+def test_withdrawn_documents_are_left_out_before_counting_and_paging(search_index):
+    """Destroyed documents the index still holds: not counted, not paged, not highlighted."""
+    kept = [doc(f"kept-{n}", text="Widerspruch Sommer") for n in range(3)]
+    gone = [doc(f"gone-{n}", text="Widerspruch Winter") for n in range(3)]
+    search_index.index(kept + gone)
+    withdrawn = frozenset(d.document_id for d in gone) | {"not-in-the-index"}
+    query = SearchQuery(parse_query("Widerspruch"), KEYS, limit=2, withdrawn=withdrawn)
+    first = search_index.search(query)
+    rest = search_index.search(query.page(2, 2))
+    assert first.total == rest.total == 3
+    assert ids(first) | ids(rest) == {d.document_id for d in kept}
+    assert not any("Winter" in h for hit in first.hits + rest.hits for h in hit.highlights)
+    assert find(search_index, "Widerspruch").total == 6  # nothing was removed from the index
+
+
 # -- filters -----------------------------------------------------------------------------
 
 

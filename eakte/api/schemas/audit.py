@@ -89,6 +89,17 @@ class ConsistencyProofSchema(ma.Schema):
     proof = fields.List(fields.String())
 
 
+class UncoveredSchema(ma.Schema):
+    events = fields.Integer(metadata={"description": "how many events are not yet signed"})
+    first_seq = fields.Integer()
+    last_seq = fields.Integer()
+    first_occurred_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    last_occurred_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    seconds = fields.Float(
+        allow_none=True, metadata={"description": "the time from the first to the last of them"}
+    )
+
+
 class VerificationSchema(ma.Schema):
     ok = fields.Boolean()
     events_checked = fields.Integer()
@@ -96,3 +107,12 @@ class VerificationSchema(ma.Schema):
     first_bad_seq = fields.Integer(allow_none=True)
     problem = fields.String(allow_none=True)
     notes = fields.List(fields.String())
+    uncovered = fields.Nested(
+        UncoveredSchema,
+        allow_none=True,
+        metadata={
+            "description": "The events after the last signed checkpoint: only their hash "
+            "chain could be checked, so a database administrator could still have rewritten "
+            "them. null when a checkpoint covers every event (or the verification failed)."
+        },
+    )
