@@ -84,6 +84,28 @@ def fresh_postgres_database(admin_url: str, name: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextlib.contextmanager
+def extraction_children_stopped_while_starting(tmp: Path) -> Iterator[None]:
+    """Extraction children started meanwhile get SIGTERM before Python even runs in them,
+    as when systemd stops the whole unit in the instant one starts."""
+    from multiprocessing import resource_tracker, spawn
+
+    script = tmp / "python-stopped-at-start"
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *--multiprocessing-fork*) kill -TERM $$ ;; esac\n'
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    script.chmod(0o755)
+    resource_tracker.ensure_running()  # with the real interpreter
+    interpreter = spawn.get_executable()
+    spawn.set_executable(str(script))
+    try:
+        yield
+    finally:
+        spawn.set_executable(interpreter)
+
+
 class Instance:
     """One node's configuration: an instance folder plus EAKTE_* settings."""
 

@@ -27,6 +27,7 @@ from eakte.search.extract.core import (
     TEXT,
     UNSUPPORTED,
     Extraction,
+    ExtractionInterruptedError,
     ExtractionLimits,
     extract,
 )
@@ -37,11 +38,11 @@ __all__ = [
     "FAILED",
     "UNSUPPORTED",
     "Extraction",
+    "ExtractionInterruptedError",
     "ExtractionLimits",
     "extract_text",
     "ocr_available",
 ]
-
 
 
 @functools.cache
