@@ -70,6 +70,14 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.05)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time `pid` has used so far, that of its children it has waited for included
+    (tesseract under the extraction child). Unlike wall time it does not grow with the
+    load of the host, so limits on work are asserted with it."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    return sum(int(field) for field in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def fresh_postgres_database(admin_url: str, name: str) -> Iterator[str]:
     """An empty PostgreSQL database (dropped afterwards); `eakte init` migrates it."""

@@ -19,7 +19,12 @@ import pytest
 from eakte.search.extract import Extraction, ExtractionInterruptedError, ExtractionLimits
 from eakte.search.extract.runner import ExtractionRunner
 from tests.documents import W_NAMESPACE, make_pdf
-from tests.processes import ROOT, extraction_children_stopped_while_starting, wait_until
+from tests.processes import (
+    ROOT,
+    cpu_seconds,
+    extraction_children_stopped_while_starting,
+    wait_until,
+)
 
 
 def large_html_page() -> bytes:
@@ -63,7 +68,7 @@ def test_a_document_over_the_time_limit_fails_and_the_next_one_works():
         after = runner.extract(b"Flurst\xfcck", "text/plain", "a.txt")
 
     assert slow == Extraction("failed", detail="time limit of 0.5 s exceeded")
-    assert waited < 3
+    assert waited < 0.5 + 10  # a wall-clock limit; the margin is for a busy host
     assert after == Extraction("extracted", "Flurstück")
 
 
@@ -113,11 +118,6 @@ def test_a_child_stopped_by_a_signal_hands_the_work_back_instead_of_failing_it(
         runner.extract(b"Bescheid", "text/plain", "a.txt")
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def test_a_child_that_crashes_mid_extraction_still_fails_the_document() -> None:
     """Killed by anything but a stop signal (here SIGKILL, as the OOM killer does) is a
     crash the document may have caused: it is settled as failed, never retried forever."""
@@ -125,10 +125,10 @@ def test_a_child_that_crashes_mid_extraction_still_fails_the_document() -> None:
     with ExtractionRunner(limits) as runner:
         assert runner.extract(b"Vorab", "text/plain", "a.txt").status == "extracted"
         child = runner._process.pid
-        idle = _cpu_seconds(child)
+        idle = cpu_seconds(child)
 
         def kill_once_busy() -> None:
-            wait_until(lambda: _cpu_seconds(child) > idle + 0.2, 60, "the child to be busy")
+            wait_until(lambda: cpu_seconds(child) > idle + 0.2, 60, "the child to be busy")
             os.kill(child, signal.SIGKILL)
 
         killer = threading.Thread(target=kill_once_busy)

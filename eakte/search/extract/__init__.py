@@ -41,6 +41,7 @@ __all__ = [
     "ExtractionInterruptedError",
     "ExtractionLimits",
     "extract_text",
+    "load_parsers",
     "ocr_available",
 ]
 
@@ -63,6 +64,12 @@ def _register_parsers() -> None:
             IMAGE: image,
         }
     )
+
+
+def load_parsers() -> None:
+    """Import every format module now rather than with the first document: on a busy
+    host that takes seconds, which must not count against that document's time limit."""
+    _register_parsers()
 
 
 def ocr_available(languages: str = "deu") -> bool:

@@ -31,6 +31,7 @@ from eakte.search.extract import (
     ExtractionInterruptedError,
     ExtractionLimits,
     extract_text,
+    load_parsers,
     ocr_available,
 )
 
@@ -180,6 +181,7 @@ def _serve(connection: Connection, limits: ExtractionLimits, memory_bytes: int) 
     os.setpgrp()  # own process group, so a kill also reaches tesseract
     if limits.ocr is None:  # "auto": asks tesseract, before the memory limit applies
         limits = dataclasses.replace(limits, ocr=ocr_available(limits.ocr_languages))
+    load_parsers()  # before "ready": the first document's time limit is for the document
     # Tesseract's OpenMP threads each reserve address space; several of them would hit
     # RLIMIT_AS on a many-core host, and parallel pages buy nothing here.
     os.environ["OMP_THREAD_LIMIT"] = "1"
