@@ -8,7 +8,7 @@ PORT ?= 8000
 .PHONY: run test lint clean bench bench-storage bench-audit bench-search bench-load audit-deps
 
 # The virtualenv is rebuilt when the package metadata changes.
-$(BIN)/.installed: setup.cfg pyproject.toml
+$(BIN)/.installed: setup.cfg setup.py pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import getpass
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -119,8 +120,12 @@ def serve(host: str, port: int, workers: int, threads: int, worker: bool) -> Non
         engine.dispose()
     # One-box deployments: the background worker runs beside the web server, as its
     # own process (threads in gunicorn's forking master would not survive the forks).
+    # Started from this, the main thread (see eakte/parent.py), and told to end with it.
     background = (
-        subprocess.Popen([sys.executable, "-m", "eakte", "worker"], start_new_session=True)
+        subprocess.Popen(  # noqa: S603 - this interpreter, our own arguments
+            [sys.executable, "-m", "eakte", "worker", "--parent-pid", str(os.getpid())],
+            start_new_session=True,
+        )
         if worker
         else None
     )
@@ -232,11 +237,20 @@ def token_create(username: str, days: int | None, no_expiry: bool) -> None:
     help="Serve Prometheus metrics on this port (for a worker without `eakte serve` beside it).",
 )
 @click.option("--metrics-host", default="127.0.0.1", show_default=True)
-def worker(interval: float, metrics_port: int | None, metrics_host: str) -> None:
+@click.option(
+    "--parent-pid",
+    type=click.IntRange(2),
+    hidden=True,  # set by `eakte serve` for the worker it starts; a worker on its own has none
+    help="Stop when the process with this pid is no longer the parent.",
+)
+def worker(
+    interval: float, metrics_port: int | None, metrics_host: str, parent_pid: int | None
+) -> None:
     """Run background work: index documents, seal the audit trail, issue checkpoints."""
     import signal
     import threading
 
+    from eakte.parent import end_with_parent
     from eakte.services.worker import run_worker
 
     settings = _settings()
@@ -247,6 +261,8 @@ def worker(interval: float, metrics_port: int | None, metrics_host: str) -> None
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    if parent_pid is not None:
+        end_with_parent(parent_pid, stop)
     log = logging.getLogger("eakte.worker")
     log.info("worker running; stop with Ctrl-C or SIGTERM")
     run_worker(build_ports(settings), stop, interval=interval)

@@ -1,4 +1,8 @@
-"""Running the Alembic migrations from inside the product (`eakte init`, tests)."""
+"""Running the Alembic migrations from inside the product (`eakte init`, tests).
+
+The scripts live in the checkout's top-level migrations/ (with alembic.ini, for
+developers); a wheel carries the same files as eakte/_migrations/ (see setup.py).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,22 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_PACKAGE = Path(__file__).resolve().parent
+# Installed from a wheel first: beside site-packages/eakte there may be anything.
+_LOCATIONS = (_PACKAGE / "_migrations", _PACKAGE.parent / "migrations")
+
+
+def scripts_location() -> Path:
+    for location in _LOCATIONS:
+        if (location / "env.py").is_file():
+            return location
+    searched = ", ".join(str(location) for location in _LOCATIONS)
+    raise RuntimeError(f"the migration scripts are missing (looked in {searched}); reinstall eakte")
 
 
 def alembic_config(database_url: str) -> Config:
-    if not (MIGRATIONS / "env.py").is_file():
-        raise RuntimeError(f"migrations not found at {MIGRATIONS}; run eakte from its checkout")
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(scripts_location()))
     # ConfigParser interpolates '%': a password may contain one.
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config

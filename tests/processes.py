@@ -70,6 +70,14 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.05)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time `pid` has used so far, that of its children it has waited for included
+    (tesseract under the extraction child). Unlike wall time it does not grow with the
+    load of the host, so limits on work are asserted with it."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    return sum(int(field) for field in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def fresh_postgres_database(admin_url: str, name: str) -> Iterator[str]:
     """An empty PostgreSQL database (dropped afterwards); `eakte init` migrates it."""
@@ -82,6 +90,28 @@ def fresh_postgres_database(admin_url: str, name: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@contextlib.contextmanager
+def extraction_children_stopped_while_starting(tmp: Path) -> Iterator[None]:
+    """Extraction children started meanwhile get SIGTERM before Python even runs in them,
+    as when systemd stops the whole unit in the instant one starts."""
+    from multiprocessing import resource_tracker, spawn
+
+    script = tmp / "python-stopped-at-start"
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *--multiprocessing-fork*) kill -TERM $$ ;; esac\n'
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    script.chmod(0o755)
+    resource_tracker.ensure_running()  # with the real interpreter
+    interpreter = spawn.get_executable()
+    spawn.set_executable(str(script))
+    try:
+        yield
+    finally:
+        spawn.set_executable(interpreter)
 
 
 class Instance:

@@ -34,7 +34,7 @@ from eakte.models import CaseFile, Document, DocumentVersion, Grant, SearchOutbo
 from eakte.models.search import ERROR_MAX
 from eakte.models.vocabulary import ExtractionStatus, GlobalRole, OutboxKind
 from eakte.search.base import DocumentMetadata, IndexedDocument
-from eakte.search.extract import Extraction
+from eakte.search.extract import Extraction, ExtractionInterruptedError
 from eakte.services import access, audit
 from eakte.services.context import Context, Ports
 from eakte.services.documents import data_key, read_plaintext
@@ -171,6 +171,11 @@ def _index_rows(ports: Ports, rows: list[_Claimed]) -> None:
     except DependencyUnavailableError:
         _release(ports, rows, delay=dt.timedelta(0))  # the engine is down: not the rows' fault
         raise
+    except ExtractionInterruptedError as interrupted:
+        # Stopped from outside (the service is shutting down): nothing was indexed, and
+        # no document is marked failed for it; this worker or the next takes them again.
+        log.info("%s; %d outbox rows handed back", interrupted, len(rows))
+        _release(ports, rows, delay=dt.timedelta(0))
     except Exception as error:
         log.exception("indexing %d outbox rows failed", len(rows))
         _retry_later(ports, rows, error)

@@ -12,6 +12,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 import tantivy
 from werkzeug.datastructures import FileStorage
 
@@ -19,6 +20,7 @@ from eakte.errors import SearchUnavailableError
 from eakte.models import SearchOutbox
 from tests.api.test_documents import post_multipart
 from tests.helpers import assert_problem, audit_events
+from tests.processes import extraction_children_stopped_while_starting
 
 LETTER = (
     "Sehr geehrte Frau Sommer,\n"
@@ -292,3 +294,36 @@ def table_outbox(ports) -> int:  # noqa: ANN001
 
 def test_unknown_case_file_filter_finds_nothing(town, letter) -> None:  # noqa: ANN001
     assert found(town.anna, "Genehmigung", case_file=str(uuid.uuid4())) == []
+
+
+def test_a_batch_whose_extraction_was_stopped_is_indexed_later_with_its_text(  # noqa: ANN001
+    town, ports, tmp_path
+) -> None:
+    """A stop signal that ends the extraction child (the service is being stopped) hands
+    the batch back to the outbox: nothing is marked failed, and the next run indexes it."""
+    from eakte.bootstrap import build_extractor
+    from eakte.services.indexing import drain as drain_batch
+
+    case_file = town.case_file()
+    document = upload_text(town.anna, case_file["id"], LETTER)
+    ports.extractor = build_extractor(ports.settings)  # its child starts at the first call
+    try:
+        with extraction_children_stopped_while_starting(tmp_path):
+            drain_batch(ports)
+
+        with ports.session_factory() as session:
+            [row] = session.scalars(sa.select(SearchOutbox)).all()
+            assert (row.attempts, row.last_error) == (0, None)  # handed back, not a failure
+            assert row.available_at <= ports.clock()  # at once, for whichever worker is next
+        assert (
+            town.anna.get(f"/documents/{document['id']}").get_json()["extraction_status"]
+            == "pending"
+        )
+        assert found(town.anna, "Genehmigung") == []
+
+        assert drain(ports) == 1  # the restarted worker
+    finally:
+        ports.extractor.close()
+    assert found(town.anna, "Genehmigung") == [document["id"]]  # with its text
+    shown = town.anna.get(f"/documents/{document['id']}").get_json()
+    assert shown["extraction_status"] == "extracted"

@@ -30,6 +30,7 @@ from eakte.search.extract.runner import ExtractionRunner
 from tests.api.test_search import drain
 from tests.documents import DOCX_TYPE, ODT_TYPE, make_zip, require_ocr, word_xml
 from tests.hostile.test_fuzzed_inputs import file_part, multipart, post_raw
+from tests.processes import cpu_seconds
 
 EAKTE = Path(__file__).resolve().parents[2] / "eakte"
 SECRET = "Kennwort-Tresor-4711"
@@ -46,9 +47,19 @@ def runner() -> Iterator[ExtractionRunner]:
 
 
 def timed(runner: ExtractionRunner, content: bytes, media_type: str, filename: str):  # noqa: ANN201
-    started = time.perf_counter()
+    """The result and the CPU seconds the extraction child (and its tesseract) spent on it.
+
+    CPU time, not wall time: what these bounds are about is work, and a busy host (CI
+    beside other jobs, a newcomer's laptop) stretches wall time, not work.
+    """
+    if runner._process is None:
+        still_works(runner)  # the child is up, so its start-up is not counted
+    child = runner._process.pid
+    before = cpu_seconds(child)
     result = runner.extract(content, media_type, filename)
-    return result, time.perf_counter() - started
+    replaced = runner._process is None or runner._process.pid != child
+    assert not replaced, f"the extraction child was replaced: {result}"
+    return result, cpu_seconds(child) - before
 
 
 def still_works(runner: ExtractionRunner) -> None:
@@ -78,12 +89,12 @@ def test_a_docx_zip_bomb_is_refused_by_the_default_limit_before_unpacking(runner
     bomb = zip_with_zeros("word/document.xml", 250)  # over the 200 MB default
     assert len(bomb) < 1024**2
 
-    result, took = timed(runner, bomb, DOCX_TYPE, "bombe.docx")
+    result, cpu = timed(runner, bomb, DOCX_TYPE, "bombe.docx")
 
     assert result == Extraction(
         "failed", detail="DOCX part word/document.xml exceeds 209715200 bytes unpacked"
     )
-    assert took < 5
+    assert cpu < 5
     still_works(runner)
 
 
@@ -105,7 +116,7 @@ def test_a_zip_member_that_lies_about_its_size_is_never_inflated_past_the_lie(ru
     honest = make_zip({"word/document.xml": word_xml(body)})
     liar = lie_about_size(honest, "word/document.xml", 2000)
 
-    result, took = timed(runner, liar, DOCX_TYPE, "luegner.docx")
+    result, cpu = timed(runner, liar, DOCX_TYPE, "luegner.docx")
 
     assert result.status == "failed", result
     assert result.detail in (
@@ -113,22 +124,22 @@ def test_a_zip_member_that_lies_about_its_size_is_never_inflated_past_the_lie(ru
         "invalid DOCX: damaged zip archive",
         "DOCX part word/document.xml is larger than declared",
     )
-    assert took < 5
+    assert cpu < 5
 
 
 def test_nested_archives_are_not_unpacked(runner):
     inner = make_zip({f"{number}.zip": zip_with_zeros("x.bin", 20) for number in range(4)})
     outer = make_zip({f"{number}.zip": inner for number in range(4)})
 
-    as_zip, took_zip = timed(runner, outer, "application/zip", "42.zip")
-    as_docx, took_docx = timed(runner, outer, DOCX_TYPE, "42.docx")
+    as_zip, cpu_zip = timed(runner, outer, "application/zip", "42.zip")
+    as_docx, cpu_docx = timed(runner, outer, DOCX_TYPE, "42.docx")
     nested_xml = make_zip({"word/document.xml": outer})
-    as_part, took_part = timed(runner, nested_xml, DOCX_TYPE, "verschachtelt.docx")
+    as_part, cpu_part = timed(runner, nested_xml, DOCX_TYPE, "verschachtelt.docx")
 
     assert as_zip == Extraction("unsupported", detail="unsupported media type application/zip")
     assert as_docx == Extraction("failed", detail="invalid DOCX: word/document.xml missing")
     assert as_part == Extraction("failed", detail="invalid XML")
-    assert max(took_zip, took_docx, took_part) < 5
+    assert max(cpu_zip, cpu_docx, cpu_part) < 5
 
 
 # --- XML entity attacks ------------------------------------------------------------------
@@ -182,10 +193,10 @@ def test_xml_with_a_dtd_is_refused_in_docx_and_odt(runner, secret_file, attack, 
         part = odt_content(f"<text:p>{reference}</text:p>", doctype)
         document, media_type = make_zip({"content.xml": part}), ODT_TYPE
 
-    result, took = timed(runner, document, media_type, f"angriff.{kind}")
+    result, cpu = timed(runner, document, media_type, f"angriff.{kind}")
 
     assert result == DTD_REFUSED
-    assert took < 5
+    assert cpu < 5
 
 
 def test_xinclude_is_not_followed(runner, secret_file):
@@ -230,10 +241,10 @@ def test_a_png_decompression_bomb_is_refused_before_decoding(runner, width, heig
     bomb = png_of(width, height)
     assert len(bomb) < 100_000
 
-    result, took = timed(runner, bomb, "image/png", "scan.png")
+    result, cpu = timed(runner, bomb, "image/png", "scan.png")
 
     assert result == Extraction("failed", detail="image too large")
-    assert took < 5
+    assert cpu < 5
     still_works(runner)
 
 
@@ -246,10 +257,10 @@ def test_a_multi_page_tiff_with_a_huge_page_is_refused(runner):
     buffer = io.BytesIO()
     small.save(buffer, "TIFF", save_all=True, append_images=[huge], compression="group4")
 
-    result, took = timed(runner, buffer.getvalue(), "image/tiff", "akte.tiff")
+    result, cpu = timed(runner, buffer.getvalue(), "image/tiff", "akte.tiff")
 
     assert result == Extraction("failed", detail="image too large", ocr_used=True)
-    assert took < 10
+    assert cpu < 10
 
 
 def pdf_of(media_box: str, pages: int = 1, text: str = "") -> bytes:
@@ -280,22 +291,26 @@ def pdf_of(media_box: str, pages: int = 1, text: str = "") -> bytes:
 
 def test_a_pdf_page_of_absurd_size_is_rendered_within_the_pixel_budget(runner):
     require_ocr()
-    result, took = timed(runner, pdf_of("[0 0 1000000000 1000000000]"), "application/pdf", "a.pdf")
+    result, cpu = timed(runner, pdf_of("[0 0 1000000000 1000000000]"), "application/pdf", "a.pdf")
 
     assert result.status == "empty"
     assert result.ocr_used is True
-    assert took < 25  # one page of at most 40 million pixels for tesseract
+    assert cpu < 25  # one page of at most 40 million pixels for tesseract
 
 
 def test_a_pdf_with_a_hundred_thousand_pages_ends_at_the_time_limit():
-    document = pdf_of("[0 0 595 842]", pages=100_000, text="Seite")
-    with ExtractionRunner(ExtractionLimits(), timeout_seconds=3) as runner:
+    document = pdf_of("[0 0 595 842]", pages=100_000, text="Seite")  # ~7 s of work, unloaded
+    with ExtractionRunner(ExtractionLimits(), timeout_seconds=1) as runner:
         still_works(runner)
+        started = time.monotonic()
 
-        result, took = timed(runner, document, "application/pdf", "endlos.pdf")
+        result = runner.extract(document, "application/pdf", "endlos.pdf")
 
-        assert result == Extraction("failed", detail="time limit of 3 s exceeded")
-        assert took < 8
+        took = time.monotonic() - started
+        assert result == Extraction("failed", detail="time limit of 1 s exceeded")
+        # A wall-clock limit: the caller gets control back once it passes and the child is
+        # killed; the margin is for a busy host, where killing and reaping take a while.
+        assert 1 <= took < 1 + 20
         still_works(runner)
 
 
@@ -318,9 +333,9 @@ def nested_email(depth: int) -> bytes:
 
 @pytest.mark.parametrize("depth", [10, 3000])
 def test_deeply_nested_emails_are_read_only_to_the_configured_depth(runner, depth):
-    result, took = timed(runner, nested_email(depth), "message/rfc822", "weitergeleitet.eml")
+    result, cpu = timed(runner, nested_email(depth), "message/rfc822", "weitergeleitet.eml")
 
-    assert took < 20
+    assert cpu < 20
     assert SECRET not in result.text
     if result.status == "extracted":  # the outer levels, then a note
         assert f"Text der Ebene {depth - 1}" in result.text
@@ -345,12 +360,12 @@ def test_an_email_with_thousands_of_attachments_stays_within_its_text_budget():
     ).encode()
     with ExtractionRunner(ExtractionLimits(max_chars=100_000), timeout_seconds=30) as runner:
         still_works(runner)
-        result, took = timed(runner, message, "message/rfc822", "anlagen.eml")
+        result, cpu = timed(runner, message, "message/rfc822", "anlagen.eml")
 
     assert result.status == "extracted"
     assert len(result.text) <= 100_000
     assert result.detail == "truncated at 100000 characters"
-    assert took < 20
+    assert cpu < 20
 
 
 # --- all the way through: upload, worker, index ---------------------------------------------
@@ -390,9 +405,10 @@ def test_hostile_documents_fail_extraction_but_stay_stored_and_leak_nothing(
         assert response.status_code == 201, response.get_data(as_text=True)
         uploaded[filename] = response.get_json()
 
-    started = time.perf_counter()
+    child_cpu = cpu_seconds(ports.extractor._process.pid) if ports.extractor._process else 0.0
     drain(ports)
-    assert time.perf_counter() - started < 60
+    if ports.extractor._process is not None:  # the bombs cost the child little work
+        assert cpu_seconds(ports.extractor._process.pid) - child_cpu < 30
 
     for filename, document in uploaded.items():
         shown = town.anna.get(f"/documents/{document['id']}").get_json()

@@ -52,6 +52,9 @@ GRACEFUL_TIMEOUT = 30.0  # gunicorn's graceful_timeout in eakte/server.py
 UPLOAD_BYTES = 40 * 1024 * 1024
 UPLOAD_SECONDS = 5.0  # how long the client takes to send it: slow enough to be cut into
 DOCUMENTS = 40
+# The worker finishes the batch it is extracting (up to 32 documents) before it exits:
+# seconds on an idle host, several times that on a busy one.
+WORKER_STOP_SECONDS = 60.0
 
 
 @dataclass
@@ -178,7 +181,7 @@ def test_sigterm_during_a_large_upload_finishes_it_then_exits(node: Node, stoppe
         pytest.fail(f"eakte serve still running {GRACEFUL_TIMEOUT + 15:.0f} s after SIGTERM")
     took = time.monotonic() - told
     assert server.popen.returncode == 0, server.log_tail()
-    assert took < GRACEFUL_TIMEOUT + 5, f"exit took {took:.1f} s"
+    assert took < GRACEFUL_TIMEOUT + 15, f"exit took {took:.1f} s"  # margin for a busy host
     assert_no_traceback(server)
     with pytest.raises(ConnectionRefusedError):  # the node is gone, not half there
         server.call("GET", "/health", timeout=5)
@@ -251,9 +254,12 @@ def test_sigterm_during_indexing_loses_nothing_and_indexes_nothing_twice(
         worker.signal(signal.SIGTERM)
         told = time.monotonic()
         try:
-            worker.popen.wait(timeout=30)
+            worker.popen.wait(timeout=WORKER_STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"eakte worker still running 30 s after SIGTERM:\n{worker.log_tail()}")
+            pytest.fail(
+                f"eakte worker still running {WORKER_STOP_SECONDS:.0f} s after SIGTERM:\n"
+                + worker.log_tail()
+            )
         took = time.monotonic() - told
         # What it had claimed is settled or handed back: nothing waits out a lease.
         assert claimed() == set(), "the stopped worker kept a claim on outbox rows"
@@ -298,7 +304,7 @@ def test_sigterm_during_indexing_loses_nothing_and_indexes_nothing_twice(
     again.stop()
     assert again.popen.returncode == 0
     assert_no_traceback(again)
-    assert took < 30
+    assert took < WORKER_STOP_SECONDS
 
 
 def _children(pid: int) -> list[int]:

@@ -146,12 +146,12 @@ BILLION_LAUGHS = "<!DOCTYPE w:document [<!ENTITY a 'haha'>" + "".join(
 )
 def test_entity_expansion_is_refused_not_performed(filename, member):
     xml = word_xml("<w:p><w:r><w:t>&j;</w:t></w:r></w:p>", BILLION_LAUGHS + "]>")
-    started = time.perf_counter()
+    started = time.process_time()  # work done, which a busy host does not stretch
 
     extraction = extract(make_zip({member: xml}), "application/zip", filename)
 
     assert extraction == Extraction("failed", detail="XML with a DTD or entities refused")
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
 
 
 def test_external_entity_is_not_read(tmp_path: Path):

@@ -27,6 +27,7 @@ from eakte.search.extract.core import (
     TEXT,
     UNSUPPORTED,
     Extraction,
+    ExtractionInterruptedError,
     ExtractionLimits,
     extract,
 )
@@ -37,11 +38,12 @@ __all__ = [
     "FAILED",
     "UNSUPPORTED",
     "Extraction",
+    "ExtractionInterruptedError",
     "ExtractionLimits",
     "extract_text",
+    "load_parsers",
     "ocr_available",
 ]
-
 
 
 @functools.cache
@@ -62,6 +64,12 @@ def _register_parsers() -> None:
             IMAGE: image,
         }
     )
+
+
+def load_parsers() -> None:
+    """Import every format module now rather than with the first document: on a busy
+    host that takes seconds, which must not count against that document's time limit."""
+    _register_parsers()
 
 
 def ocr_available(languages: str = "deu") -> bool:

@@ -45,6 +45,11 @@ class Extraction:
     ocr_used: bool = False
 
 
+class ExtractionInterruptedError(Exception):
+    """The extraction process was stopped from outside (SIGTERM, Ctrl-C) before it
+    answered: not the document's fault, so its work is to be handed back and retried."""
+
+
 # --- formats -------------------------------------------------------------------------
 
 PDF, DOCX, ODT, TEXT, HTML, EMAIL, IMAGE = "PDF", "DOCX", "ODT", "text", "HTML", "e-mail", "image"

@@ -4,13 +4,16 @@ A PDF that makes PDFium spin, a decompression bomb or an enormous scan would
 otherwise hang or exhaust the process that also serves requests or drains the
 indexing outbox. The child is persistent because starting one costs well over
 100 ms; it is killed when it overruns the time limit and started again on the
-next call.
+next call. A child that a stop signal ended before it answered (systemd stops
+the whole unit; the child ignores stop signals only once its interpreter is up)
+raises `ExtractionInterruptedError`, so the caller hands its work back rather than
+recording the document as failed. This process's own signal handlers are never
+touched: a stop signal for it must never be lost.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import dataclasses
 import logging
 import multiprocessing
@@ -18,7 +21,6 @@ import os
 import resource
 import signal
 import threading
-from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -26,8 +28,10 @@ from types import TracebackType
 from eakte.search.extract import (
     FAILED,
     Extraction,
+    ExtractionInterruptedError,
     ExtractionLimits,
     extract_text,
+    load_parsers,
     ocr_available,
 )
 
@@ -70,6 +74,7 @@ class ExtractionRunner:
         self._closed = False
 
     def extract(self, content: bytes, media_type: str, filename: str) -> Extraction:
+        """Raises ExtractionInterruptedError if a stop signal ended the child meanwhile."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the extraction runner is closed")
@@ -85,8 +90,8 @@ class ExtractionRunner:
                     return Extraction(FAILED, detail=detail)
                 result: Extraction = connection.recv()
             except (EOFError, OSError):
+                _raise_if_stopped(self._stop_child(gently=True))
                 log.warning("the text extraction process died: it is replaced")
-                self._stop_child()
                 return Extraction(FAILED, detail=_CRASHED)
             if result.detail == _OUT_OF_MEMORY:
                 self._stop_child(gently=True)  # it is on its way out; the next call starts anew
@@ -120,8 +125,7 @@ class ExtractionRunner:
             name="eakte-extraction",
             daemon=True,  # dies with the parent's normal exit; EOF ends it otherwise
         )
-        with _stop_signals_ignored_by_children():
-            process.start()
+        process.start()
         child_end.close()
         self._process, self._connection = process, parent_end
         # Before multiprocessing's own exit handler (atexit runs last-in first-out), which
@@ -130,22 +134,24 @@ class ExtractionRunner:
         try:
             if parent_end.poll(_STARTUP_SECONDS) and parent_end.recv() == _READY:
                 return parent_end
-        except (EOFError, OSError):
-            pass
+        except (EOFError, OSError):  # it ended while starting: find out why
+            _raise_if_stopped(self._stop_child(gently=True))
         log.error("the text extraction process did not start")
         self._stop_child()
         return None
 
-    def _stop_child(self, *, gently: bool = False) -> None:
+    def _stop_child(self, *, gently: bool = False) -> int | None:
+        """End the child; its exit code if it had ended by itself (None if killed here)."""
         process, connection = self._process, self._connection
         self._process = self._connection = None
         if connection is not None:
             connection.close()  # an idle child reads EOF and exits
         if process is None:
-            return
+            return None
         atexit.unregister(self.close)
         if gently:
             process.join(_JOIN_SECONDS)
+        exitcode = process.exitcode
         if process.is_alive():
             # The whole process group: a running tesseract must not outlive its parent.
             try:
@@ -154,30 +160,13 @@ class ExtractionRunner:
                 process.kill()
         process.join()
         process.close()
+        return exitcode
 
 
-@contextlib.contextmanager
-def _stop_signals_ignored_by_children() -> Iterator[None]:
-    """Children started inside ignore SIGTERM and SIGINT from their first instruction on.
-
-    An ignored signal stays ignored across exec, so the child is safe while its
-    interpreter starts and imports (seconds, on a loaded host), before _serve runs.
-    This process keeps its own stop signals: they are blocked meanwhile in this thread
-    and so stay pending (Linux does not discard a blocked signal) until the handlers
-    are back. Handlers can only be changed in the main thread; elsewhere the child
-    is protected from _serve on.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    handlers = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+def _raise_if_stopped(exitcode: int | None) -> None:
+    if exitcode is not None and -exitcode in _STOP_SIGNALS:
+        name = signal.Signals(-exitcode).name
+        raise ExtractionInterruptedError(f"the text extraction process was stopped ({name})")
 
 
 def _serve(connection: Connection, limits: ExtractionLimits, memory_bytes: int) -> None:
@@ -185,11 +174,14 @@ def _serve(connection: Connection, limits: ExtractionLimits, memory_bytes: int) 
     # Stopping the child is the parent's business (EOF on the pipe, SIGKILL on overrun).
     # A SIGTERM or Ctrl-C meant for the whole service (systemd signals every process of
     # the unit) must not cut an extraction short: the parent finishes its batch first.
+    # One that came earlier, while the interpreter started, has ended this process; the
+    # parent sees why (its exit code) and hands the work back.
     for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     os.setpgrp()  # own process group, so a kill also reaches tesseract
     if limits.ocr is None:  # "auto": asks tesseract, before the memory limit applies
         limits = dataclasses.replace(limits, ocr=ocr_available(limits.ocr_languages))
+    load_parsers()  # before "ready": the first document's time limit is for the document
     # Tesseract's OpenMP threads each reserve address space; several of them would hit
     # RLIMIT_AS on a many-core host, and parallel pages buy nothing here.
     os.environ["OMP_THREAD_LIMIT"] = "1"
