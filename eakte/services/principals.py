@@ -393,3 +393,38 @@ def revoke_role(ctx: Context, username: str, role: GlobalRole) -> None:
         details={"role": role.value, "state": held.state},
     )
     ctx.commit()
+
+
+# --- what waits for the caller's confirmation --------------------------------------------
+
+
+def memberships_to_confirm(ctx: Context) -> list[Membership]:
+    """Pending memberships and promotions in the departments the caller leads (not its own)."""
+    access.require_authenticated(ctx, "membership.list_pending")
+    led = [unit for unit, role in access.roles_of(ctx).items() if role == DepartmentRole.LEAD]
+    if not led:
+        return []
+    waiting = ctx.session.scalars(
+        select(Membership)
+        .where(
+            Membership.department_id.in_(led),
+            (Membership.state == ApprovalState.PENDING.value)
+            | Membership.pending_role.is_not(None),
+            Membership.principal_id != ctx.actor_id,
+        )
+        .order_by(Membership.created_at)
+    )
+    return list(waiting)
+
+
+def roles_to_confirm(ctx: Context) -> list[tuple[Principal, PrincipalRole]]:
+    """Pending records_manager grants, for another records manager to approve."""
+    if not access.has_global_role(ctx, GlobalRole.RECORDS_MANAGER):
+        return []
+    rows = ctx.session.execute(
+        select(Principal, PrincipalRole)
+        .join(PrincipalRole, PrincipalRole.principal_id == Principal.id)
+        .where(PrincipalRole.state == ApprovalState.PENDING.value, Principal.id != ctx.actor_id)
+        .order_by(PrincipalRole.created_at)
+    )
+    return [(principal, grant) for principal, grant in rows]

@@ -32,7 +32,7 @@ class Started:
     csrf_token: str
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -47,7 +47,7 @@ def start(ctx: Context, principal: Principal, *, method: str) -> Started:
     now = ctx.now()
     ctx.session.add(
         WebSession(
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             principal_id=principal.id,
             csrf_token=csrf,
             created_at=now,
@@ -70,7 +70,7 @@ def resume(ctx: Context, token: str | None) -> WebSession | None:
     """The live session of this cookie, or None (unknown, timed out, user deactivated)."""
     if not token:
         return None
-    row = ctx.session.get(WebSession, _hash(token))
+    row = ctx.session.get(WebSession, token_hash(token))
     if row is None:
         return None
     now = ctx.now()
@@ -93,7 +93,7 @@ def csrf_ok(web_session: WebSession, submitted: str | None) -> bool:
 def sign_out(ctx: Context, token: str | None) -> None:
     if not token:
         return
-    ctx.session.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))
+    ctx.session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
     audit.record(
         ctx,
         "auth.sign_out",

@@ -16,9 +16,9 @@ from typing import Any
 from flask import Response, g, make_response, redirect, render_template, request, url_for
 
 from eakte.api.schemas.common import CODE_PATTERN, USERNAME_PATTERN
-from eakte.errors import ConflictError, InvalidInputError
+from eakte.errors import ConflictError, InvalidInputError, SeparationOfDutiesError
 from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind
-from eakte.services import departments, passwords, principals, tokens
+from eakte.services import deactivation, departments, passwords, principals, tokens
 from eakte.web.audit import berlin_time, parse_day, start_of
 from eakte.web.blueprint import blp
 from eakte.web.session import ctx, signed_in
@@ -44,8 +44,22 @@ KIND_LABELS = {
 NOTICES = {
     "amt": "Das Amt wurde angelegt.",
     "person": "Die Person wurde angelegt.",
-    "passwort": "Das Passwort wurde gesetzt. Eine Sperre nach Fehlversuchen ist damit aufgehoben.",
+    "passwort": (
+        "Das vorläufige Passwort wurde gesetzt; eine Sperre nach Fehlversuchen ist aufgehoben. "
+        "Die Person muss bei der nächsten Anmeldung ein eigenes wählen; ihre Zugangsschlüssel "
+        "gelten nicht mehr."
+    ),
     "mitgliedschaft": "Die Mitgliedschaft wurde gespeichert.",
+    "mitgliedschaft-beantragt": (
+        "Die Mitgliedschaft ist beantragt. Sie gilt, sobald eine Leitung des Amtes sie "
+        "unter „Bestätigungen“ bestätigt."
+    ),
+    "rolle-beantragt": (
+        "Die Rolle ist beantragt. Sie gilt, sobald eine andere Person der "
+        "Schriftgutverwaltung sie bestätigt."
+    ),
+    "deaktiviert": "Das Konto ist deaktiviert: Anmeldungen, Sitzungen und Schlüssel enden sofort.",
+    "reaktiviert": "Das Konto ist wieder aktiv. Alte Zugangsschlüssel bleiben widerrufen.",
     "mitgliedschaft-entfernt": "Die Mitgliedschaft wurde beendet.",
     "rolle": "Die Rolle wurde vergeben.",
     "rolle-entzogen": "Die Rolle wurde entzogen.",
@@ -62,6 +76,14 @@ PASSWORD_PROBLEMS = {
 CODE = re.compile(f"^{CODE_PATTERN}$")
 USERNAME = re.compile(f"^{USERNAME_PATTERN}$", re.ASCII)
 UNCLEAR = "Die Eingabe ist nicht gültig. Bitte prüfen Sie die Angaben."
+# What a refusal by the separation-of-duties rules means, per form.
+NOT_ALONE = {
+    "own": "Eigene Rechte, das eigene Konto und das eigene Passwort ändert immer eine andere "
+    "Person (das eigene Passwort unter „Passwort ändern“).",
+    "exclusive": "Administration und Schriftgutverwaltung hält nie dieselbe Person.",
+    "token": "Zugangsschlüssel für Benutzerkonten stellt nur die Person selbst aus; "
+    "die Verwaltung stellt sie für Dienstkonten aus.",
+}
 
 
 def _text_problem(value: str, longest: int) -> str | None:
@@ -216,8 +238,10 @@ def _person_page(
         free_roles=[
             (value, label)
             for value, label in GLOBAL_ROLE_LABELS.items()
-            if value not in person.global_roles
+            if value not in {grant.role for grant in person.roles}
         ],
+        own=person.id == ctx().actor_id,
+        may_issue_token=person.kind == PrincipalKind.SERVICE or person.id == ctx().actor_id,
         errors=errors or {},
         values=values or {},
         notice=NOTICES.get(request.args.get("hinweis", "")),
@@ -255,6 +279,8 @@ def admin_set_password(username: str) -> Response:
     else:
         try:
             passwords.set_password(ctx(), username, password)
+        except SeparationOfDutiesError:
+            errors["passwort"] = NOT_ALONE["own"]
         except InvalidInputError as error:
             problems = (error.errors or {}).get("password") or []
             errors["passwort"] = (
@@ -277,16 +303,20 @@ def admin_add_membership(username: str) -> Response:
         errors["mitglied-role"] = "Bitte wählen Sie eine Rolle."
     if not errors:
         try:
-            principals.add_membership(
+            membership, _ = principals.add_membership(
                 ctx(),
                 username,
                 department=values["department"],
                 role=DepartmentRole(values["role"]),
             )
+        except SeparationOfDutiesError:
+            errors["mitglied-department"] = NOT_ALONE["own"]
         except InvalidInputError:
             errors["mitglied-department"] = "Dieses Amt gibt es nicht."
         else:
-            return _back(username, "mitgliedschaft", "mitgliedschaften")
+            waits = principals.membership_waits(membership)
+            notice = "mitgliedschaft-beantragt" if waits else "mitgliedschaft"
+            return _back(username, notice, "mitgliedschaften")
     ctx().session.rollback()
     return _person_page(username, errors, {f"mitglied-{k}": v for k, v in values.items()}, 422)
 
@@ -305,8 +335,13 @@ def admin_grant_role(username: str) -> Response:
     if role not in GLOBAL_ROLE_LABELS:
         ctx().session.rollback()
         return _person_page(username, {"rolle": "Bitte wählen Sie eine Rolle."}, status=422)
-    principals.grant_role(ctx(), username, GlobalRole(role))
-    return _back(username, "rolle", "rollen")
+    try:
+        grant, _ = principals.grant_role(ctx(), username, GlobalRole(role))
+    except SeparationOfDutiesError as error:
+        ctx().session.rollback()
+        reason = NOT_ALONE["own" if "own" in error.detail else "exclusive"]
+        return _person_page(username, {"rolle": reason}, status=403)
+    return _back(username, "rolle-beantragt" if grant.state == "pending" else "rolle", "rollen")
 
 
 @blp.post("/verwaltung/personen/<username>/rollen/<role>/entziehen")
@@ -316,10 +351,9 @@ def admin_revoke_role(username: str, role: str) -> Response:
         return _person_page(username, {"rollen": UNCLEAR}, status=422)
     try:
         principals.revoke_role(ctx(), username, GlobalRole(role))
-    except ConflictError:
+    except SeparationOfDutiesError:
         ctx().session.rollback()
-        message = "Sie können sich die Rolle Administration nicht selbst entziehen."
-        return _person_page(username, {"rollen": message}, status=409)
+        return _person_page(username, {"rollen": NOT_ALONE["own"]}, status=403)
     return _back(username, "rolle-entzogen", "rollen")
 
 
@@ -339,8 +373,16 @@ def admin_create_token(username: str) -> Response:
     if not errors:
         try:
             token, row = tokens.create_token(ctx(), username, expires_at=expires_at)
-        except InvalidInputError:
-            errors["schluessel-bis"] = "Das Datum muss in der Zukunft liegen."
+        except SeparationOfDutiesError:
+            ctx().session.rollback()
+            return _person_page(username, {"schluessel": NOT_ALONE["token"]}, status=403)
+        except InvalidInputError as error:
+            problem = " ".join((error.errors or {}).get("expires_at") or [])
+            errors["schluessel-bis"] = (
+                f"Höchstens {ctx().ports.settings.token_max_days} Tage im Voraus."
+                if "at most" in problem
+                else "Das Datum muss in der Zukunft liegen."
+            )
         else:
             body = render_template(
                 "verwaltung_schluessel.html",
@@ -359,3 +401,21 @@ def admin_create_token(username: str) -> Response:
 def admin_revoke_token(username: str, token_id: uuid.UUID) -> Response:
     tokens.revoke_token(ctx(), username, token_id)
     return _back(username, "widerrufen", "schluessel")
+
+
+@blp.post("/verwaltung/personen/<username>/deaktivieren")
+@signed_in
+def admin_deactivate(username: str) -> Response:
+    try:
+        deactivation.deactivate_principal(ctx(), username)
+    except SeparationOfDutiesError:
+        ctx().session.rollback()
+        return _person_page(username, {"konto": NOT_ALONE["own"]}, status=403)
+    return _back(username, "deaktiviert", "konto")
+
+
+@blp.post("/verwaltung/personen/<username>/reaktivieren")
+@signed_in
+def admin_reactivate(username: str) -> Response:
+    deactivation.reactivate_principal(ctx(), username)
+    return _back(username, "reaktiviert", "konto")

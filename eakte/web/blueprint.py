@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g
 
 from eakte.errors import EakteError
-from eakte.models.vocabulary import GlobalRole
+from eakte.models.vocabulary import DepartmentRole, GlobalRole
 from eakte.web import session
 
 blp = Blueprint(
@@ -25,7 +25,10 @@ NAVIGATION = [
     ("web.retention", "Aufbewahrung", GlobalRole.RECORDS_MANAGER),
     ("web.audit", "Protokoll", GlobalRole.AUDITOR),
     ("web.admin", "Verwaltung", GlobalRole.ADMIN),
+    ("web.confirmations", "Bestätigungen", "confirmer"),
 ]
+# Leads confirm memberships, records managers approve records_manager grants.
+CONFIRMERS = {GlobalRole.RECORDS_MANAGER.value}
 
 
 @blp.app_context_processor
@@ -41,9 +44,14 @@ def _navigation() -> list[tuple[str, str]]:
     web_session = g.get("web_session")
     if web_session is None:
         return []
-    roles = web_session.principal.global_roles
+    principal = web_session.principal
+    roles = set(principal.global_roles)
+    if roles & CONFIRMERS or any(
+        m.role == DepartmentRole.LEAD for m in principal.active_memberships
+    ):
+        roles.add("confirmer")
     return [
         (endpoint, label)
         for endpoint, label, role in NAVIGATION
-        if endpoint in current_app.view_functions and (role is None or role.value in roles)
+        if endpoint in current_app.view_functions and (role is None or str(role) in roles)
     ]

@@ -155,9 +155,16 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.get("web_session") is None:
             return redirect(url_for("web.sign_in", weiter=request.full_path.rstrip("?")))
+        # A password an admin set is temporary: nothing else works until it is replaced.
+        if g.web_session.principal.password_temporary and request.endpoint != "web.own_password":
+            return redirect(url_for("web.own_password"))
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def session_hash(token: str | None) -> str | None:
+    return web_sessions.token_hash(token) if token else None
 
 
 def safe_next(target: str | None) -> str:

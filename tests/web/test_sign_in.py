@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from eakte.services import passwords
 from tests.helpers import assert_problem, audit_events
 
 PASSWORD = "Lindenhof-Sommer-2026"
@@ -32,8 +33,8 @@ def browser(app):  # noqa: ANN001, ANN201
 
 @pytest.fixture
 def anna_password(town) -> str:  # noqa: ANN001
-    response = town.admin.post("/principals/anna/password", {"password": PASSWORD})
-    assert response.status_code == 204
+    """Set by the operator (`eakte password set`): one an admin sets is only temporary."""
+    passwords.set_password(town.system, "anna", PASSWORD)
     return PASSWORD
 
 
@@ -106,7 +107,9 @@ def test_password_policy_and_admin_only(town) -> None:  # noqa: ANN001
         town.admin.post("/principals/anna/password", {"password": "anna-anna-anna-anna"}), 422
     )
     assert "username" in problem["detail"]
-    assert_problem(town.anna.post("/principals/anna/password", {"password": PASSWORD}), 403)
+    # Users change their own only with the current one; others' only an admin sets.
+    assert_problem(town.anna.post("/principals/anna/password", {"password": PASSWORD}), 422)
+    assert_problem(town.anna.post("/principals/ben/password", {"password": PASSWORD}), 403)
 
 
 def test_forms_without_the_csrf_token_are_refused(town, browser, anna_password) -> None:  # noqa: ANN001
@@ -136,7 +139,7 @@ def test_a_new_password_ends_the_users_sessions_but_not_others(
 ) -> None:  # noqa: ANN001
     """Whoever signed in with the old password (perhaps why it was changed) is out."""
     anna_here, anna_there, lea = app.test_client(), app.test_client(), app.test_client()
-    assert town.admin.post("/principals/lea/password", {"password": PASSWORD}).status_code == 204
+    passwords.set_password(town.system, "lea", PASSWORD)
     for client, username in ((anna_here, "anna"), (anna_there, "anna"), (lea, "lea")):
         assert sign_in(client, username, PASSWORD).status_code == 302
         assert client.get("/akten").status_code == 200
@@ -150,9 +153,46 @@ def test_a_new_password_ends_the_users_sessions_but_not_others(
         assert response.headers["Location"].startswith("/anmelden")
     assert lea.get("/akten").status_code == 200
     event = audit_events(ports, action="principal.password_set", object_id="anna")[-1]
-    assert event.details == {"sessions_ended": 2}
+    assert event.details | {"token_issued_by": None} == {
+        "temporary": True,
+        "sessions_ended": 2,
+        "tokens_revoked": 1,
+        "token_issued_by": None,
+    }
     assert sign_in(anna_here, "anna", new).status_code == 302
-    assert anna_here.get("/akten").status_code == 200
+    # The admin's password is temporary: the next page is the password change.
+    assert anna_here.get("/akten").headers["Location"] == "/passwort"
+
+
+def test_after_an_admins_reset_nothing_works_until_the_user_chose_a_new_password(
+    town, browser, ports
+) -> None:  # noqa: ANN001
+    case_file = town.case_file()
+    temporary = "Vorlaeufig-Rathaus-1"
+    assert town.admin.post("/principals/anna/password", {"password": temporary}).status_code == 204
+    assert sign_in(browser, "anna", temporary).status_code == 302
+    for page in ("/akten", f"/akten/{case_file['id']}", "/suche?q=Gewerbe"):
+        response = browser.get(page)
+        assert (response.status_code, response.headers["Location"]) == (302, "/passwort")
+    form = browser.get("/passwort")
+    text = form.get_data(as_text=True)
+    assert "zurückgesetzt" in text and "admin" in text  # told who reset it
+    token = csrf(text)
+    wrong = browser.post(
+        "/passwort",
+        data={"csrf": token, "aktuell": "falsch-falsch", "neu": "Eigenes-Passwort-42",
+              "wiederholung": "Eigenes-Passwort-42"},
+    )
+    assert wrong.status_code == 422 and "stimmt nicht" in wrong.get_data(as_text=True)
+    done = browser.post(
+        "/passwort",
+        data={"csrf": token, "aktuell": temporary, "neu": "Eigenes-Passwort-42",
+              "wiederholung": "Eigenes-Passwort-42"},
+    )
+    assert done.status_code == 302
+    assert browser.get(f"/akten/{case_file['id']}").status_code == 200
+    assert town.admin.get("/principals/anna").get_json()["password_temporary"] is False
+    assert audit_events(ports, action="principal.password_change", outcome="allowed")
 
 
 def test_after_sign_in_the_user_returns_to_where_they_were_but_never_offsite(

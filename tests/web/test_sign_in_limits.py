@@ -27,8 +27,7 @@ def settings(settings: Settings) -> Settings:
 @pytest.fixture
 def passwords(town) -> None:  # noqa: ANN001
     for username in ("anna", "ben", "carla"):
-        response = town.admin.post(f"/principals/{username}/password", {"password": PASSWORD})
-        assert response.status_code == 204
+        passwords_service.set_password(town.system, username, PASSWORD)
 
 
 def browser_at(app, address: str):  # noqa: ANN001, ANN201
