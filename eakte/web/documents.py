@@ -111,7 +111,7 @@ def _upload_errors(error: InvalidInputError) -> dict[str, str]:
 def new_version(document_id: uuid.UUID) -> Any:
     file = request.files.get("datei")
     back = session.safe_next(
-        request.form.get("weiter") or url_for("web.document", document_id=document_id)
+        request.form.get("weiter"), url_for("web.document", document_id=document_id)
     )
     try:
         if not file or not file.filename:

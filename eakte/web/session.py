@@ -160,14 +160,25 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site, never another host (open redirects)."""
-    if not target:
-        return url_for("web.case_files")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("web.case_files")
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Only an absolute path on this site; anything else goes to `default` (Meine Akten).
+
+    Strict by itself rather than trusting how the framework encodes `Location`:
+    browsers read `/\\host` and `//host` as another host, and strip tabs and
+    newlines before they parse, so such characters are refused outright.
+    """
+    if not target or not _is_local_path(target):
+        return default or url_for("web.case_files")
     return target
+
+
+def _is_local_path(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def error_page(error: Exception) -> Response:
