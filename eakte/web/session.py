@@ -15,6 +15,7 @@ from flask import (
     abort,
     current_app,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -25,8 +26,12 @@ from werkzeug.exceptions import HTTPException
 from eakte.errors import EakteError, TooManyRequestsError
 from eakte.services import web_sessions
 from eakte.services.context import Context
+from eakte.web.formats import size_text
 
 COOKIE = "eakte_sitzung"
+# Pages that take files: they take what the API takes (EAKTE_MAX_UPLOAD_BYTES), not the
+# small limit of other bodies. werkzeug spools the parts to disk as they arrive.
+UPLOAD_ENDPOINTS = {"web.upload", "web.new_version"}
 FORM_COOKIE = "eakte_formular"  # CSRF before sign-in: double submit
 CSRF_FIELD = "csrf"
 
@@ -88,6 +93,8 @@ def ctx() -> Context:
 def begin() -> None:
     """Runs before every page: a context for the caller, signed in or not."""
     ports = current_app.extensions["eakte"]
+    if request.endpoint in UPLOAD_ENDPOINTS:  # before the CSRF check reads the form
+        request.max_content_length = ports.settings.max_upload_bytes
     session = ports.session_factory()
     g.db = session
     g.ctx = Context(
@@ -181,6 +188,24 @@ def _is_local_path(target: str) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+def message(status: int) -> tuple[str, str]:
+    """Title and text of the German page for this status."""
+    title, text = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+    if status == 413:
+        text = f"{text.removesuffix('.')} (höchstens {upload_limit_text()})."
+    return title, text
+
+
+def upload_limit_text() -> str:
+    """EAKTE_MAX_UPLOAD_BYTES as people read it: 2 GB, 1,5 MB (binary units, as in the lists)."""
+    return size_text(current_app.extensions["eakte"].settings.max_upload_bytes).replace(",0 ", " ")
+
+
+def wants_json() -> bool:
+    """The upload script asks for JSON; it shows the error next to the file."""
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
 def error_page(error: Exception) -> Response:
     if isinstance(error, EakteError):
         from eakte.api.problems import status_of
@@ -190,11 +215,15 @@ def error_page(error: Exception) -> Response:
         status = error.code or 500
     else:
         status = 500
-    title, text = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
-    if status == 401:
+    title, text = message(status)
+    if wants_json():
+        response = jsonify(ok=False, error=text)
+        response.status_code = status
+    elif status == 401:
         return redirect(url_for("web.sign_in"))
-    body = render_template("fehler.html", status=status, title=title, text=text)
-    response = Response(body, status=status, mimetype="text/html")
+    else:
+        body = render_template("fehler.html", status=status, title=title, text=text)
+        response = Response(body, status=status, mimetype="text/html")
     if isinstance(error, TooManyRequestsError):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
