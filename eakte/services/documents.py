@@ -90,16 +90,21 @@ def _record(
 def _require_document(
     ctx: Context, document_id: uuid.UUID, needed: Access, action: str
 ) -> Document:
-    """The document, if its case file allows `needed`; 404 exactly as for an unknown id."""
+    """The document, if its case file allows `needed`.
+
+    One the caller may not read answers exactly as an unknown id: the same 404,
+    naming neither its case file nor its reference.
+    """
     access.require_authenticated(ctx, action)
     document = ctx.session.get(Document, document_id)
-    if document is None:
+    if document is None or access.access_to_case_file(ctx, document.case_file) == Access.NONE:
         raise audit.deny(
             ctx,
             action,
             NotFoundError(f"document {document_id} not found"),
             object_type="document",
             object_id=document_id,
+            department=document.case_file.department.code if document is not None else None,
         )
     access.require_case_file(ctx, document.case_file_id, needed, action)
     return document
