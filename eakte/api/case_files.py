@@ -8,7 +8,7 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eakte.api.idempotency import idempotent
+from eakte.api.idempotency import idempotent, in_case_file, in_department
 from eakte.api.preconditions import if_match, strong_etag
 from eakte.api.requests import context
 from eakte.api.retention import zip_download
@@ -24,6 +24,7 @@ from eakte.api.schemas.records import (
     ProcessSchema,
 )
 from eakte.api.schemas.retention import ExportQuery
+from eakte.models.permissions import Access
 from eakte.models.vocabulary import CaseFileStatus, GrantPermission
 from eakte.services import archive_export, case_files, grants, processes
 
@@ -51,7 +52,7 @@ class CaseFiles(MethodView):
             cursor=query["cursor"],
         )
 
-    @idempotent
+    @idempotent(in_department("case_file.create", "case_file"))
     @blp.arguments(CaseFileCreateSchema)
     @blp.response(201, CaseFileSchema)
     def post(self, body: dict) -> object:
@@ -114,7 +115,7 @@ class Processes(MethodView):
         """The case file's Vorgänge (reader+)."""
         return {"items": processes.list_processes(context(), case_file_id), "next": None}
 
-    @idempotent
+    @idempotent(in_case_file(Access.WRITE, "process.create"))
     @blp.arguments(ProcessCreateSchema)
     @blp.response(201, ProcessSchema)
     def post(self, body: dict, case_file_id: uuid.UUID) -> object:
@@ -129,7 +130,7 @@ class Grants(MethodView):
         """Who else may use this case file (lead)."""
         return {"items": grants.list_grants(context(), case_file_id), "next": None}
 
-    @idempotent
+    @idempotent(in_case_file(Access.MANAGE, "grant.create"))
     @blp.arguments(GrantCreateSchema)
     @blp.response(201, GrantSchema)
     @blp.alt_response(200, schema=GrantSchema, description="An existing grant was replaced")

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from flask import (
     Flask,
     Response,
-    abort,
     current_app,
     g,
     jsonify,
@@ -23,8 +22,8 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from eakte.errors import EakteError, TooManyRequestsError
-from eakte.services import web_sessions
+from eakte.errors import EakteError, FormTokenError, TooManyRequestsError
+from eakte.services import audit, web_sessions
 from eakte.services.context import Context
 from eakte.web.formats import size_text
 
@@ -107,7 +106,14 @@ def begin() -> None:
     if g.web_session is not None:
         g.ctx.actor = g.web_session.principal
     if request.method == "POST" and not _csrf_ok():
-        abort(400)
+        # Audited: a cross-site forgery shows up in the trail (never the token itself).
+        raise audit.deny(
+            g.ctx,
+            "web.csrf",
+            FormTokenError("the form's CSRF token is missing or wrong"),
+            object_type="web_form",
+            object_id=request.path,
+        )
 
 
 def _csrf_ok() -> bool:
