@@ -112,7 +112,7 @@ def begin() -> None:
             "web.csrf",
             FormTokenError("the form's CSRF token is missing or wrong"),
             object_type="web_form",
-            object_id=request.path,
+            object_id=request.endpoint,  # the form's page; bounded, unlike the path
         )
 
 

@@ -67,7 +67,7 @@ def test_a_form_without_csrf_token_is_a_denied_event_without_the_token(app, town
     assert wrong.status_code == 400
     events = _denied(ports, "web.csrf")
     assert len(events) == 2
-    assert {(e.object_type, e.object_id) for e in events} == {("web_form", "/anmelden")}
+    assert {(e.object_type, e.object_id) for e in events} == {("web_form", "web.sign_in")}
     logged = str([(e.object_id, e.details) for e in events])
     assert "cookie-wert" not in logged and "falscher" not in logged
     assert not audit_events(ports, action="auth.sign_in")  # the form was never looked at
