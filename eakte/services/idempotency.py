@@ -76,9 +76,9 @@ def record_replay(ctx: Context, endpoint: str, stored: StoredResponse) -> None:
     audit.record(
         ctx,
         "idempotency.replay",
-        object_type="request",
-        object_id=stored.headers.get("Location"),
-        details={"endpoint": endpoint, "status": stored.status_code},
+        object_type="endpoint",
+        object_id=endpoint,
+        details={"location": stored.headers.get("Location"), "status": stored.status_code},
     )
     ctx.commit()
 

@@ -89,8 +89,8 @@ def test_a_replay_is_audited_and_a_caller_who_lost_access_is_refused(town, ports
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     [replayed] = audit_events(ports, action="idempotency.replay")
     assert replayed.actor == "ben" and replayed.outcome == "allowed"
-    assert replayed.object_id == first.headers["Location"]
-    assert replayed.details == {"endpoint": "documents.CaseFileDocuments", "status": 201}
+    assert replayed.object_id == "documents.CaseFileDocuments"
+    assert replayed.details == {"location": first.headers["Location"], "status": 201}
 
     withdrawn = town.lea.delete(f"{path}/grants/{grant.get_json()['id']}")
     assert withdrawn.status_code == 204
