@@ -484,18 +484,19 @@ def _progress(label: str):  # noqa: ANN202
 
 @main.command()
 def demo() -> None:
-    """Load German sample data: departments, Aktenplan, users, case files."""
+    """Load German sample data into a fresh instance (public password: not for production)."""
     from eakte.services.demo import DEMO_PASSWORD, load_demo_data
 
     with _system() as system:
         logins = load_demo_data(system)
-    if logins is None:
-        click.echo("demo data is there already (department 10 exists)", err=True)
-        return
     click.echo("Demo users and their API tokens:")
     for login in logins:
         click.echo(f"  {login.username:<12} {login.display_name:<32} {login.token}")
     click.echo(f"Web sign-in (http://127.0.0.1:8000/): any of them, password {DEMO_PASSWORD}")
+    click.echo(
+        "This password is public (it is in eakte's source code): use the demo only to try "
+        "eakte out, never on an instance with real records."
+    )
 
 
 def _check_username(username: str) -> None:

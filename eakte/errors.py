@@ -52,6 +52,12 @@ class InvalidInputError(EakteError):
     code = "invalid-input"
 
 
+class FormTokenError(EakteError):
+    """A web form came without the CSRF token of the session (or of the sign-in page)."""
+
+    code = "csrf-failed"
+
+
 class ConflictError(EakteError):
     """The request clashes with the current state (duplicate code, closed case file)."""
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eakte.api.idempotency import idempotent
+from eakte.api.idempotency import idempotent, in_case_file, in_department
+from eakte.api.preconditions import if_match, strong_etag
 from eakte.api.requests import context
 from eakte.api.retention import zip_download
 from eakte.api.schemas.common import page_of
@@ -23,7 +24,7 @@ from eakte.api.schemas.records import (
     ProcessSchema,
 )
 from eakte.api.schemas.retention import ExportQuery
-from eakte.errors import InvalidInputError
+from eakte.models.permissions import Access
 from eakte.models.vocabulary import CaseFileStatus, GrantPermission
 from eakte.services import archive_export, case_files, grants, processes
 
@@ -31,18 +32,7 @@ blp = Blueprint("case_files", __name__, url_prefix="/api/v1/case-files", descrip
 
 
 def _etag(case_file: object) -> dict[str, str]:
-    return {"ETag": f'"{case_file.version}"'}
-
-
-def _if_match_version() -> int | None:
-    """The version named by If-Match; None when the header is absent."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return None
-    tag = header.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise InvalidInputError('If-Match must be the ETag of the case file, e.g. "3"')
-    return int(tag)
+    return {"ETag": strong_etag(case_file.version)}
 
 
 @blp.route("")
@@ -62,7 +52,7 @@ class CaseFiles(MethodView):
             cursor=query["cursor"],
         )
 
-    @idempotent
+    @idempotent(in_department("case_file.create", "case_file"))
     @blp.arguments(CaseFileCreateSchema)
     @blp.response(201, CaseFileSchema)
     def post(self, body: dict) -> object:
@@ -87,7 +77,7 @@ class CaseFile(MethodView):
     def patch(self, body: dict, case_file_id: uuid.UUID) -> object:
         """Change title (clerk+) or confidentiality (lead); needs If-Match."""
         case_file = case_files.update_case_file(
-            context(), case_file_id, expected_version=_if_match_version(), **body
+            context(), case_file_id, if_match=if_match(), **body
         )
         return case_file, _etag(case_file)
 
@@ -126,7 +116,7 @@ class Processes(MethodView):
         """The case file's Vorgänge (reader+)."""
         return {"items": processes.list_processes(context(), case_file_id), "next": None}
 
-    @idempotent
+    @idempotent(in_case_file(Access.WRITE, "process.create"))
     @blp.arguments(ProcessCreateSchema)
     @blp.response(201, ProcessSchema)
     def post(self, body: dict, case_file_id: uuid.UUID) -> object:
@@ -141,7 +131,7 @@ class Grants(MethodView):
         """Who else may use this case file (lead)."""
         return {"items": grants.list_grants(context(), case_file_id), "next": None}
 
-    @idempotent
+    @idempotent(in_case_file(Access.MANAGE, "grant.create"))
     @blp.arguments(GrantCreateSchema)
     @blp.response(201, GrantSchema)
     @blp.alt_response(200, schema=GrantSchema, description="An existing grant was replaced")

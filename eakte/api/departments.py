@@ -6,10 +6,11 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eakte.api.idempotency import idempotent
+from eakte.api.idempotency import idempotent, with_global_role
 from eakte.api.requests import context
 from eakte.api.schemas.common import ListQuery, page_of
 from eakte.api.schemas.organisation import DepartmentCreateSchema, DepartmentSchema
+from eakte.models.vocabulary import GlobalRole
 from eakte.services import departments
 
 blp = Blueprint(
@@ -25,7 +26,7 @@ class Departments(MethodView):
         """List departments (everyone signed in)."""
         return departments.list_departments(context(), limit=query["limit"], cursor=query["cursor"])
 
-    @idempotent
+    @idempotent(with_global_role(GlobalRole.ADMIN, "department.create", "department"))
     @blp.arguments(DepartmentCreateSchema)
     @blp.response(201, DepartmentSchema)
     def post(self, body: dict) -> object:

@@ -10,7 +10,7 @@ from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eakte.api.idempotency import idempotent
+from eakte.api.idempotency import idempotent, in_case_file
 from eakte.api.requests import context
 from eakte.api.schemas.common import ListQuery, page_of
 from eakte.api.schemas.documents import (
@@ -21,6 +21,7 @@ from eakte.api.schemas.documents import (
     VersionSchema,
 )
 from eakte.models.content import content_etag
+from eakte.models.permissions import Access
 from eakte.services import documents
 from eakte.services.documents import Download, Upload
 
@@ -42,7 +43,7 @@ class CaseFileDocuments(MethodView):
             context(), case_file_id, limit=query["limit"], cursor=query["cursor"]
         )
 
-    @idempotent
+    @idempotent(in_case_file(Access.WRITE, "document.create"))
     # Parsed, not documented: OpenAPI 3 has one request body, which DocumentUploadSchema
     # describes whole (flask-smorest would add these fields as Swagger 2 `formData`).
     @blp.ARGUMENTS_PARSER.use_args(DocumentFormSchema, location="form")

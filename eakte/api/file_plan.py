@@ -6,7 +6,7 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eakte.api.idempotency import idempotent
+from eakte.api.idempotency import idempotent, with_global_role
 from eakte.api.requests import context
 from eakte.api.schemas.records import (
     FilePlanNodeCreateSchema,
@@ -14,7 +14,7 @@ from eakte.api.schemas.records import (
     FilePlanNodeSchema,
     FilePlanTreeSchema,
 )
-from eakte.models.vocabulary import Disposition
+from eakte.models.vocabulary import Disposition, GlobalRole
 from eakte.services import file_plan
 
 blp = Blueprint("file_plan", __name__, url_prefix="/api/v1/file-plan", description="Aktenplan")
@@ -44,7 +44,7 @@ class FilePlan(MethodView):
             (parent.children if parent else roots).append(wrapped[node.id])
         return {"items": roots, "next": None}
 
-    @idempotent
+    @idempotent(with_global_role(GlobalRole.RECORDS_MANAGER, "file_plan.create", "file_plan_node"))
     @blp.arguments(FilePlanNodeCreateSchema)
     @blp.response(201, FilePlanNodeSchema)
     def post(self, body: dict) -> object:

@@ -1,9 +1,15 @@
-"""`Idempotency-Key` on create calls: a retried POST gets the first answer again."""
+"""`Idempotency-Key` on create calls: a retried POST gets the first answer again.
+
+Only to a caller who may still make that call: before a stored answer is sent
+again, the view's access rule is checked anew (a member who has left the
+department gets the refusal a fresh request would get), and the replay is audited.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,14 +17,51 @@ from flask import Response, request
 
 from eakte.api.requests import context
 from eakte.errors import InvalidInputError
-from eakte.services import idempotency
+from eakte.models.permissions import Access
+from eakte.models.vocabulary import GlobalRole
+from eakte.services import access, idempotency
+from eakte.services.context import Context
+from eakte.services.departments import department_by_code
 
 REPLAYED_HEADERS = ("Location", "ETag")
 
+# May the caller still make this call? Raises the (audited) refusal if not. Gets the
+# view's path arguments and the stored answer.
+Recheck = Callable[[Context, dict[str, Any], idempotency.StoredResponse], None]
 
-def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
+
+def in_case_file(needed: Access, action: str) -> Recheck:
+    """Creations inside the case file of the path: `needed` on it, as the service asks."""
+
+    def recheck(ctx: Context, path: dict[str, Any], _: idempotency.StoredResponse) -> None:
+        access.require_case_file(ctx, path["case_file_id"], needed, action)
+
+    return recheck
+
+
+def in_department(action: str, object_type: str) -> Recheck:
+    """Creations in the department the request named (the stored answer repeats it)."""
+
+    def recheck(ctx: Context, _: dict[str, Any], stored: idempotency.StoredResponse) -> None:
+        unit = department_by_code(ctx, json.loads(stored.body)["department"])
+        access.require_department_role(ctx, unit, Access.WRITE, action, object_type=object_type)
+
+    return recheck
+
+
+def with_global_role(role: GlobalRole, action: str, object_type: str) -> Recheck:
+    def recheck(ctx: Context, _: dict[str, Any], __: idempotency.StoredResponse) -> None:
+        access.require_global_role(ctx, role, action, object_type=object_type)
+
+    return recheck
+
+
+def idempotent(recheck: Recheck) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Wrap a create view (outermost decorator, so it sees the finished response)."""
+    return functools.partial(_idempotent, recheck=recheck)
 
+
+def _idempotent(view: Callable[..., Any], *, recheck: Recheck) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         key = request.headers.get("Idempotency-Key")
@@ -30,6 +73,8 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         fingerprint = _fingerprint()
         stored = idempotency.claim(ctx, key, fingerprint)
         if stored is not None:
+            recheck(ctx, kwargs, stored)
+            idempotency.record_replay(ctx, request.endpoint or "", stored)
             replay = Response(stored.body, status=stored.status_code, mimetype="application/json")
             replay.headers.update(stored.headers)
             replay.headers["Idempotent-Replayed"] = "true"

@@ -8,7 +8,7 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eakte.api.idempotency import idempotent
+from eakte.api.idempotency import idempotent, with_global_role
 from eakte.api.requests import context
 from eakte.api.schemas.common import ListQuery, page_of
 from eakte.api.schemas.organisation import (
@@ -44,7 +44,7 @@ class Principals(MethodView):
         """List principals (admin)."""
         return principals.list_principals(context(), limit=query["limit"], cursor=query["cursor"])
 
-    @idempotent
+    @idempotent(with_global_role(GlobalRole.ADMIN, "principal.create", "principal"))
     @blp.arguments(PrincipalCreateSchema)
     @blp.response(201, PrincipalSchema)
     def post(self, body: dict) -> object:

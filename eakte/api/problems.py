@@ -26,6 +26,7 @@ STATUS_OF: dict[type[errors.EakteError], tuple[int, str]] = {
     errors.IdempotencyConflictError: (409, "Idempotency key conflict"),
     errors.PreconditionFailedError: (412, "Precondition failed"),
     errors.SearchQueryError: (400, "Invalid search query"),
+    errors.FormTokenError: (400, "Form token missing or wrong"),
     errors.InvalidInputError: (422, "Invalid input"),
     errors.PreconditionRequiredError: (428, "Precondition required"),
     errors.GoneError: (410, "Gone"),

@@ -370,14 +370,27 @@ CSV_COLUMNS = [
 ]
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV
+# injection); a username like =HYPERLINK(...) reaches the log through a failed sign-in.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """The CSV cell for `value`: text that could start a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(ports: Ports) -> Iterator[str]:
+    """For reading in a spreadsheet; JSON Lines (and `canonical` here) stay exact."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in _sealed_rows(ports):
         line = export_line(row)
         line["details"] = json.dumps(line["details"], ensure_ascii=False) if line["details"] else ""
-        writer.writerow(line)
+        writer.writerow({name: spreadsheet_safe(value) for name, value in line.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

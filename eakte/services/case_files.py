@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import or_, select
 
@@ -139,19 +140,24 @@ def update_case_file(
     ctx: Context,
     case_file_id: uuid.UUID,
     *,
-    expected_version: int | None,
+    if_match: Callable[[int], bool] | None,
     title: str | None = None,
     confidential: bool | None = None,
 ) -> CaseFile:
-    """Change title and confidentiality; needs the version the caller last saw (If-Match)."""
+    """Change title and confidentiality; needs the version the caller last saw.
+
+    `if_match` tells whether the caller's precondition (If-Match) holds for the
+    current version; None when the caller sent none.
+    """
     action = "case_file.update"
     needed = Access.MANAGE if confidential is not None else Access.WRITE
     case_file = access.require_case_file(ctx, case_file_id, needed, action)
-    if expected_version is None:
+    if if_match is None:
         raise PreconditionRequiredError("send If-Match with the ETag of the case file")
-    if expected_version != case_file.version:
+    if not if_match(case_file.version):
         raise PreconditionFailedError(
-            "the case file was changed since you read it; fetch it again and retry"
+            "If-Match does not name the current ETag of the case file (it was changed "
+            "since you read it, or the tag is weak or malformed); fetch it again and retry"
         )
     require_open(case_file)
     changes: dict[str, object] = {}

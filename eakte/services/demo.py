@@ -5,8 +5,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+
+from eakte.errors import ConflictError
+from eakte.models import Principal
 from eakte.models.vocabulary import DepartmentRole, Disposition, GlobalRole, PrincipalKind
 from eakte.services import (
+    audit,
     case_files,
     departments,
     documents,
@@ -16,6 +21,7 @@ from eakte.services import (
     tokens,
 )
 from eakte.services.context import Context
+from eakte.services.setup import ADMIN_USERNAME
 
 DEPARTMENTS = [
     ("10", "Hauptamt", None),
@@ -117,14 +123,14 @@ class DemoLogin:
     token: str
 
 
-def load_demo_data(system: Context) -> list[DemoLogin] | None:
-    """Create the sample municipality; None when it is there already.
+def load_demo_data(system: Context) -> list[DemoLogin]:
+    """Create the sample municipality, only on a fresh instance.
 
-    Case files are created as their clerks, so that the audit trail and
-    `created_by` look like real work.
+    Every demo user has the public DEMO_PASSWORD, and m.becker is an admin: on an
+    instance in use that would be a way in. Case files are created as their
+    clerks, so that the audit trail and `created_by` look like real work.
     """
-    if departments.find_department(system.session, "10") is not None:
-        return None
+    _require_fresh_instance(system)
     for code, name, parent in DEPARTMENTS:
         departments.create_department(system, code=code, name=name, parent=parent)
     for code, title, parent, years, disposition in FILE_PLAN:
@@ -164,6 +170,23 @@ def load_demo_data(system: Context) -> list[DemoLogin] | None:
             title=title,
         )
     return logins
+
+
+def _require_fresh_instance(system: Context) -> None:
+    """Refuse (audited, nothing changed) where anyone but the first admin exists."""
+    others = system.session.scalar(
+        select(func.count()).select_from(Principal).where(Principal.username != ADMIN_USERNAME)
+    )
+    if others or departments.find_department(system.session, "10") is not None:
+        found = f"{others} principal(s) besides {ADMIN_USERNAME!r}" if others else "department 10"
+        raise audit.deny(
+            system,
+            "demo.load",
+            ConflictError(
+                f"eakte demo runs only on a fresh instance, and this one has {found}; "
+                "nothing was changed (the demo password is public)"
+            ),
+        )
 
 
 def _as(system: Context, username: str) -> Context:

@@ -22,6 +22,8 @@ from sqlalchemy import select
 from eakte import metrics
 from eakte.errors import (
     BlobNotFoundError,
+    CaseFileClosedError,
+    EakteError,
     GoneError,
     IntegrityFailureError,
     InvalidInputError,
@@ -87,19 +89,48 @@ def _record(
     )
 
 
+def _deny(
+    ctx: Context, action: str, error: EakteError, case_file: CaseFile, document: Document | None
+) -> EakteError:
+    """A refusal inside a case file the caller may see: audited, then raised."""
+    return audit.deny(
+        ctx,
+        action,
+        error,
+        object_type="case_file" if document is None else "document",
+        object_id=case_file.id if document is None else document.id,
+        department=case_file.department.code,
+    )
+
+
+def _require_writable(
+    ctx: Context, action: str, case_file: CaseFile, document: Document | None = None
+) -> None:
+    """Documents go only into open case files (409 otherwise, audited)."""
+    try:
+        require_open(case_file)
+    except CaseFileClosedError as error:
+        raise _deny(ctx, action, error, case_file, document) from None
+
+
 def _require_document(
     ctx: Context, document_id: uuid.UUID, needed: Access, action: str
 ) -> Document:
-    """The document, if its case file allows `needed`; 404 exactly as for an unknown id."""
+    """The document, if its case file allows `needed`.
+
+    One the caller may not read answers exactly as an unknown id: the same 404,
+    naming neither its case file nor its reference.
+    """
     access.require_authenticated(ctx, action)
     document = ctx.session.get(Document, document_id)
-    if document is None:
+    if document is None or access.access_to_case_file(ctx, document.case_file) == Access.NONE:
         raise audit.deny(
             ctx,
             action,
             NotFoundError(f"document {document_id} not found"),
             object_type="document",
             object_id=document_id,
+            department=document.case_file.department.code if document is not None else None,
         )
     access.require_case_file(ctx, document.case_file_id, needed, action)
     return document
@@ -154,7 +185,7 @@ def add_document(
     """File a new document (version 1) into an open case file."""
     action = "document.create"
     case_file = access.require_case_file(ctx, case_file_id, Access.WRITE, action)
-    require_open(case_file)
+    _require_writable(ctx, action, case_file)
     if process_id is not None:
         process = ctx.session.get(Process, process_id)
         if process is None or process.case_file_id != case_file.id:
@@ -167,7 +198,7 @@ def add_document(
     stored = _store(ctx.ports, upload, retention_years, today=ctx.today())
     with _row_or_no_object(ctx, stored):
         case_file = access.require_case_file(ctx, case_file_id, Access.WRITE, action)
-        require_open(case_file)
+        _require_writable(ctx, action, case_file)
         document = Document(
             case_file_id=case_file.id,
             process_id=process_id,
@@ -197,13 +228,13 @@ def add_version(ctx: Context, document_id: uuid.UUID, upload: Upload) -> Documen
     """Store the next version; earlier versions stay as they are."""
     action = "document.add_version"
     document = _require_document(ctx, document_id, Access.WRITE, action)
-    require_open(document.case_file)
+    _require_writable(ctx, action, document.case_file, document)
     retention_years = document.case_file.file_plan_node.retention_years
     ctx.session.rollback()
     stored = _store(ctx.ports, upload, retention_years, today=ctx.today())
     with _row_or_no_object(ctx, stored):
         document = _require_document(ctx, document_id, Access.WRITE, action)
-        require_open(document.case_file)
+        _require_writable(ctx, action, document.case_file, document)
         # The row lock (PostgreSQL) / write lock (SQLite) makes concurrent uploads queue up.
         ctx.session.refresh(document, with_for_update=True)
         number = document.latest_version + 1
@@ -364,11 +395,13 @@ def open_content(
             DocumentVersion.number == (number or document.latest_version),
         )
     )
-    if version is None:
-        raise NotFoundError(f"document {document_id} has no version {number}")
-    if version.wrapped_key is None:
-        raise GoneError(f"version {version.number} of this document was destroyed")
     case_file = document.case_file
+    if version is None:
+        missing = NotFoundError(f"document {document_id} has no version {number}")
+        raise _deny(ctx, action, missing, case_file, document)
+    if version.wrapped_key is None:
+        gone = GoneError(f"version {version.number} of this document was destroyed")
+        raise _deny(ctx, action, gone, case_file, document)
     first, last, partial = 0, max(version.size - 1, 0), False
     if if_range is not None and if_range.strip() != content_etag(version.id):
         byte_range = None  # RFC 9110 If-Range: the client's copy is outdated, send it all

@@ -106,7 +106,14 @@ def delete_grant(ctx: Context, case_file_id: uuid.UUID, grant_id: uuid.UUID) -> 
     case_file = access.require_case_file(ctx, case_file_id, Access.MANAGE, action)
     grant = ctx.session.get(Grant, grant_id)
     if grant is None or grant.case_file_id != case_file.id:
-        raise NotFoundError(f"grant {grant_id} not found on this case file")
+        raise audit.deny(
+            ctx,
+            action,
+            NotFoundError(f"grant {grant_id} not found on this case file"),
+            object_type="grant",
+            object_id=grant_id,
+            department=case_file.department.code,
+        )
     _record(ctx, action, case_file, grant)
     ctx.session.delete(grant)
     outbox.case_file_changed(ctx, case_file.id)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eakte.errors import IdempotencyConflictError
 from eakte.models import IdempotencyRecord
+from eakte.services import audit
 from eakte.services.context import Context
 
 # A claim whose request died without answering is given up after this long.
@@ -65,6 +66,21 @@ def claim(ctx: Context, key: str, fingerprint: str) -> StoredResponse | None:
             "a request with this Idempotency-Key is still in progress; retry later"
         ) from None
     return None
+
+
+def record_replay(ctx: Context, endpoint: str, stored: StoredResponse) -> None:
+    """Audit that a stored answer was sent again (after its access rule was checked anew).
+
+    Names the call and what it created, never the key or the body.
+    """
+    audit.record(
+        ctx,
+        "idempotency.replay",
+        object_type="endpoint",
+        object_id=endpoint,
+        details={"location": stored.headers.get("Location"), "status": stored.status_code},
+    )
+    ctx.commit()
 
 
 def complete(ctx: Context, key: str, response: StoredResponse) -> None:

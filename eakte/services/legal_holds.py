@@ -30,7 +30,14 @@ def place_hold(
             errors={"case_file": ["unknown case file"]},
         )
     if case_file.status == CaseFileStatus.DISPOSED:
-        raise ConflictError(f"case file {case_file.reference} has already been disposed of")
+        raise audit.deny(
+            ctx,
+            action,
+            ConflictError(f"case file {case_file.reference} has already been disposed of"),
+            object_type="case_file",
+            object_id=case_file.id,
+            department=case_file.department.code,
+        )
     hold = LegalHold(
         case_file_id=case_file.id, reason=reason, placed_at=ctx.now(), placed_by_id=ctx.actor_id
     )
@@ -47,9 +54,22 @@ def release_hold(ctx: Context, hold_id: uuid.UUID, reason: str) -> LegalHold:
     access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, action)
     hold = ctx.session.get(LegalHold, hold_id)
     if hold is None:
-        raise NotFoundError(f"legal hold {hold_id} not found")
+        raise audit.deny(
+            ctx,
+            action,
+            NotFoundError(f"legal hold {hold_id} not found"),
+            object_type="legal_hold",
+            object_id=hold_id,
+        )
     if hold.released_at is not None:
-        raise ConflictError("this legal hold has been released already")
+        raise audit.deny(
+            ctx,
+            action,
+            ConflictError("this legal hold has been released already"),
+            object_type="legal_hold",
+            object_id=hold_id,
+            department=hold.case_file.department.code,
+        )
     hold.released_at = ctx.now()
     hold.released_by_id = ctx.actor_id
     hold.release_reason = reason

@@ -37,6 +37,16 @@ def _page_globals() -> dict:
         "csrf_token": session.csrf_token,
         "CSRF_FIELD": session.CSRF_FIELD,
         "navigation": _navigation,
+        "upload_limit": _upload_limit,
+    }
+
+
+def _upload_limit() -> dict[str, object]:
+    """For the upload forms: the script refuses a larger file before sending it."""
+    return {
+        "bytes": current_app.extensions["eakte"].settings.max_upload_bytes,
+        "text": session.upload_limit_text(),
+        "message": session.message(413)[1],
     }
 
 

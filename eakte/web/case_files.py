@@ -21,7 +21,8 @@ from eakte.services import file_plan as file_plan_service
 from eakte.services import grants as grant_service
 from eakte.services import processes as process_service
 from eakte.web.blueprint import blp
-from eakte.web.session import MESSAGES, ctx, signed_in
+from eakte.web.formats import size_text
+from eakte.web.session import ctx, message, signed_in
 
 STATUS_LABELS = {CaseFileStatus.OPEN: "offen", CaseFileStatus.CLOSED: "zdA"}
 PERMISSION_LABELS = {GrantPermission.READ: "lesen", GrantPermission.WRITE: "bearbeiten"}
@@ -81,8 +82,7 @@ def error_text(error: EakteError) -> str:
 
     if isinstance(error, InvalidInputError):
         return german(error.detail)
-    status = status_of(error)
-    return MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])[1]
+    return message(status_of(error))[1]
 
 
 def tz_local(moment: dt.datetime) -> dt.datetime:
@@ -105,19 +105,7 @@ def _time(value: dt.datetime | None) -> str:
     return tz_local(value).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
-@blp.app_template_filter("akte_groesse")
-def size_text(size: int | None) -> str:
-    """Human-readable size in German number format: 1,5 MB."""
-    if size is None:
-        return "–"
-    if size < 1024:
-        return f"{size} Byte"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            break
-    return f"{value:.1f} {unit}".replace(".", ",")
+blp.add_app_template_filter(size_text, "akte_groesse")
 
 
 def can(case_file: CaseFile, needed: Access) -> bool:

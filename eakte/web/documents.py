@@ -36,10 +36,6 @@ CONTENT_POLICY = (
 NO_FILE = "Bitte wählen Sie mindestens eine Datei aus."
 
 
-def _wants_json() -> bool:
-    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
-
-
 def _json_error(error: EakteError | None, text: str | None = None) -> tuple[Response, int]:
     from eakte.api.problems import status_of
 
@@ -67,7 +63,7 @@ def upload(case_file_id: uuid.UUID) -> Any:
     if len(title) > TITLE_MAX:
         errors["titel"] = f"Der Titel darf höchstens {TITLE_MAX} Zeichen lang sein."
     if errors:
-        if _wants_json():
+        if session.wants_json():
             return _json_error(None, next(iter(errors.values())))
         return render_case_file(case_file_id, errors=errors, form=form, status=422)
     stored: list[uuid.UUID] = []
@@ -81,7 +77,7 @@ def upload(case_file_id: uuid.UUID) -> Any:
                 process_id=process_id,
             )
         except InvalidInputError as error:
-            if _wants_json():
+            if session.wants_json():
                 return _json_error(error, next(iter(_upload_errors(error).values())))
             errors = _upload_errors(error)
             if stored:
@@ -91,11 +87,11 @@ def upload(case_file_id: uuid.UUID) -> Any:
                 )
             return render_case_file(case_file_id, errors=errors, form=form, status=422)
         except EakteError as error:
-            if _wants_json():
+            if session.wants_json():
                 return _json_error(error)
             raise
         stored.append(document.id)
-    if _wants_json():
+    if session.wants_json():
         return jsonify(ok=True, document=str(stored[0]), documents=[str(d) for d in stored])
     return redirect(
         url_for("web.case_file", case_file_id=case_file_id, hochgeladen=len(stored)) + "#dokumente"
@@ -111,7 +107,7 @@ def _upload_errors(error: InvalidInputError) -> dict[str, str]:
 def new_version(document_id: uuid.UUID) -> Any:
     file = request.files.get("datei")
     back = session.safe_next(
-        request.form.get("weiter") or url_for("web.document", document_id=document_id)
+        request.form.get("weiter"), url_for("web.document", document_id=document_id)
     )
     try:
         if not file or not file.filename:
@@ -121,14 +117,14 @@ def new_version(document_id: uuid.UUID) -> Any:
         )
     except InvalidInputError as error:
         text = NO_FILE if not file or not file.filename else error_text(error)
-        if _wants_json():
+        if session.wants_json():
             return _json_error(error, text)
         return _render_document(document_id, version_error=text, status=422)
     except EakteError as error:
-        if _wants_json():
+        if session.wants_json():
             return _json_error(error)
         raise
-    if _wants_json():
+    if session.wants_json():
         return jsonify(ok=True, document=str(document_id), version=version.number)
     separator = "&" if "?" in back else "?"
     return redirect(f"{back}{separator}neue_version={version.number}")

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from flask import (
     Flask,
     Response,
-    abort,
     current_app,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -22,11 +22,15 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from eakte.errors import EakteError, TooManyRequestsError
-from eakte.services import web_sessions
+from eakte.errors import EakteError, FormTokenError, TooManyRequestsError
+from eakte.services import audit, web_sessions
 from eakte.services.context import Context
+from eakte.web.formats import size_text
 
 COOKIE = "eakte_sitzung"
+# Pages that take files: they take what the API takes (EAKTE_MAX_UPLOAD_BYTES), not the
+# small limit of other bodies. werkzeug spools the parts to disk as they arrive.
+UPLOAD_ENDPOINTS = {"web.upload", "web.new_version"}
 FORM_COOKIE = "eakte_formular"  # CSRF before sign-in: double submit
 CSRF_FIELD = "csrf"
 
@@ -88,6 +92,8 @@ def ctx() -> Context:
 def begin() -> None:
     """Runs before every page: a context for the caller, signed in or not."""
     ports = current_app.extensions["eakte"]
+    if request.endpoint in UPLOAD_ENDPOINTS:  # before the CSRF check reads the form
+        request.max_content_length = ports.settings.max_upload_bytes
     session = ports.session_factory()
     g.db = session
     g.ctx = Context(
@@ -100,7 +106,14 @@ def begin() -> None:
     if g.web_session is not None:
         g.ctx.actor = g.web_session.principal
     if request.method == "POST" and not _csrf_ok():
-        abort(400)
+        # Audited: a cross-site forgery shows up in the trail (never the token itself).
+        raise audit.deny(
+            g.ctx,
+            "web.csrf",
+            FormTokenError("the form's CSRF token is missing or wrong"),
+            object_type="web_form",
+            object_id=request.endpoint,  # the form's page; bounded, unlike the path
+        )
 
 
 def _csrf_ok() -> bool:
@@ -167,14 +180,43 @@ def session_hash(token: str | None) -> str | None:
     return web_sessions.token_hash(token) if token else None
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site, never another host (open redirects)."""
-    if not target:
-        return url_for("web.case_files")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("web.case_files")
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Only an absolute path on this site; anything else goes to `default` (Meine Akten).
+
+    Strict by itself rather than trusting how the framework encodes `Location`:
+    browsers read `/\\host` and `//host` as another host, and strip tabs and
+    newlines before they parse, so such characters are refused outright.
+    """
+    if not target or not _is_local_path(target):
+        return default or url_for("web.case_files")
     return target
+
+
+def _is_local_path(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def message(status: int) -> tuple[str, str]:
+    """Title and text of the German page for this status."""
+    title, text = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+    if status == 413:
+        text = f"{text.removesuffix('.')} (höchstens {upload_limit_text()})."
+    return title, text
+
+
+def upload_limit_text() -> str:
+    """EAKTE_MAX_UPLOAD_BYTES as people read it: 2 GB, 1,5 MB (binary units, as in the lists)."""
+    return size_text(current_app.extensions["eakte"].settings.max_upload_bytes).replace(",0 ", " ")
+
+
+def wants_json() -> bool:
+    """The upload script asks for JSON; it shows the error next to the file."""
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
 def error_page(error: Exception) -> Response:
@@ -186,11 +228,15 @@ def error_page(error: Exception) -> Response:
         status = error.code or 500
     else:
         status = 500
-    title, text = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
-    if status == 401:
+    title, text = message(status)
+    if wants_json():
+        response = jsonify(ok=False, error=text)
+        response.status_code = status
+    elif status == 401:
         return redirect(url_for("web.sign_in"))
-    body = render_template("fehler.html", status=status, title=title, text=text)
-    response = Response(body, status=status, mimetype="text/html")
+    else:
+        body = render_template("fehler.html", status=status, title=title, text=text)
+        response = Response(body, status=status, mimetype="text/html")
     if isinstance(error, TooManyRequestsError):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

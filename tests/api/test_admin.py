@@ -212,7 +212,9 @@ def test_a_membership_role_change_changes_what_the_user_may_do(town):
 
 
 def test_a_demotion_holds_at_once(town):
-    changed = town.admin.post("/principals/anna/memberships", {"department": "32", "role": "reader"})
+    changed = town.admin.post(
+        "/principals/anna/memberships", {"department": "32", "role": "reader"}
+    )
     assert changed.status_code == 200
     assert _brief(changed.get_json()) == {"department": "32", "role": "reader", "state": "active"}
     body = {"file_plan": "32.10", "department": "32", "title": "Von Anna"}
@@ -333,9 +335,7 @@ def test_only_admins_grant_roles(town, ports):
 
 
 def test_an_admin_cannot_remove_their_own_admin_role(town):
-    assert_problem(
-        town.admin.delete("/principals/admin/roles/admin"), 403, "separation-of-duties"
-    )
+    assert_problem(town.admin.delete("/principals/admin/roles/admin"), 403, "separation-of-duties")
     assert town.admin.get("/principals/admin").get_json()["roles"] == ["admin"]
     assert town.admin.get("/principals").status_code == 200
 

@@ -109,8 +109,12 @@ def test_legal_holds_are_placed_listed_released_and_audited(town, ports) -> None
     released = town.rita.post(f"/legal-holds/{hold['id']}/release", {"reason": "Verfahren beendet"})
     assert released.get_json()["active"] is False
     assert_problem(town.rita.post(f"/legal-holds/{hold['id']}/release", {"reason": "x"}), 409)
-    actions = [e.action for e in audit_events(ports, object_type="legal_hold")]
-    assert actions == ["legal_hold.place", "legal_hold.release"]
+    events = audit_events(ports, object_type="legal_hold")
+    assert [(e.action, e.outcome) for e in events] == [
+        ("legal_hold.place", "allowed"),
+        ("legal_hold.release", "allowed"),
+        ("legal_hold.release", "denied"),  # the second release
+    ]
 
 
 def test_the_run_proposes_due_unheld_files_once(town, system) -> None:  # noqa: ANN001

@@ -68,7 +68,9 @@ def test_a_membership_waits_for_a_lead_of_the_department_and_opens_nothing_befor
     added = town.admin.post("/principals/robot/memberships", {"department": "32", "role": "clerk"})
     assert added.status_code == 201
     assert added.get_json()["state"] == "pending"
-    robot = ApiClient(town.client, town.admin.post("/principals/robot/tokens", {}).get_json()["token"])
+    robot = ApiClient(
+        town.client, town.admin.post("/principals/robot/tokens", {}).get_json()["token"]
+    )
 
     assert_problem(robot.get(document["content"]), 404, "not-found")
     assert robot.get(f"/case-files/{document['case_file']['id']}").status_code == 404
@@ -96,23 +98,29 @@ def test_a_membership_waits_for_a_lead_of_the_department_and_opens_nothing_befor
 
 def test_a_lead_does_not_confirm_its_own_promotion(town, ports):
     """Carla, reader in 32, promoted to lead: still a reader until another lead confirms."""
-    response = town.admin.post("/principals/carla/memberships", {"department": "32", "role": "lead"})
+    response = town.admin.post(
+        "/principals/carla/memberships", {"department": "32", "role": "lead"}
+    )
     assert response.status_code == 200
     assert response.get_json()["role"] == "reader"
     assert response.get_json()["pending_role"] == "lead"
     case_file = town.case_file()
-    assert_problem(town.carla.post(f"/case-files/{case_file['id']}/grants", {
-        "department": "50", "permission": "read"}), 403)
     assert_problem(
-        town.carla.post("/principals/carla/memberships/32/approve"), 403, "forbidden"
+        town.carla.post(
+            f"/case-files/{case_file['id']}/grants", {"department": "50", "permission": "read"}
+        ),
+        403,
     )
+    assert_problem(town.carla.post("/principals/carla/memberships/32/approve"), 403, "forbidden")
     assert town.lea.post("/principals/carla/memberships/32/approve").status_code == 200
     assert town.carla.get("/principals/carla").get_json()["memberships"][0]["role"] == "lead"
 
 
 def test_a_department_without_a_lead_takes_a_membership_at_once(town):
     """Amt 50 has no lead yet (DESIGN: or the department has no lead yet)."""
-    response = town.admin.post("/principals/anna/memberships", {"department": "50", "role": "reader"})
+    response = town.admin.post(
+        "/principals/anna/memberships", {"department": "50", "role": "reader"}
+    )
     assert response.status_code == 201
     assert response.get_json()["state"] == "active"
 
@@ -182,9 +190,7 @@ def test_an_admin_reset_is_temporary_and_ends_the_users_tokens_and_sessions(town
 
     # Anna (from a fresh token the operator gives her) replaces it with the current one.
     anna = ApiClient(town.client, tokens.create_token(town.system, "anna")[0])
-    assert_problem(
-        anna.post("/principals/anna/password", {"password": "Neues-Passwort-77"}), 422
-    )
+    assert_problem(anna.post("/principals/anna/password", {"password": "Neues-Passwort-77"}), 422)
     changed = anna.post(
         "/principals/anna/password",
         {"password": "Neues-Passwort-77", "current_password": "Vorlaeufig-2026!"},

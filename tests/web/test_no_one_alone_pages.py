@@ -35,9 +35,7 @@ def test_a_membership_the_admin_requests_holds_once_the_lead_confirms_it(
     assert [e.actor for e in audit_events(ports, action="membership.approve")][-1] == "lea"
 
 
-def test_a_records_manager_grant_waits_for_another_records_manager(
-    town, browser_for
-) -> None:  # noqa: ANN001
+def test_a_records_manager_grant_waits_for_another_records_manager(town, browser_for) -> None:  # noqa: ANN001
     admin, rita = browser_for("admin"), browser_for("rita")
     page_path = "/verwaltung/personen/carla"
     granted = post_form(admin, page_path, f"{page_path}/rollen", {"role": "records_manager"})
@@ -83,4 +81,6 @@ def test_deactivating_an_account_ends_its_session_at_once(town, browser_for) -> 
     assert anna.get("/akten").status_code == 302
     assert town.anna.get("/case-files").status_code == 401
     post_form(admin, "/verwaltung/personen/anna", "/verwaltung/personen/anna/reaktivieren", {})
-    assert "deaktiviert" not in text_of(admin.get("/verwaltung/personen/anna")).split("Art:")[1][:40]
+    assert (
+        "deaktiviert" not in text_of(admin.get("/verwaltung/personen/anna")).split("Art:")[1][:40]
+    )

@@ -25,6 +25,18 @@
       item.appendChild(state);
       list.appendChild(item);
 
+      function fail(message) {
+        state.textContent = "Fehler";
+        item.appendChild(text("span", "feldfehler", file.name + ": " + message));
+        resolve(false);
+      }
+      var tooLarge = form.getAttribute("data-too-large") || "Die Datei ist größer als erlaubt.";
+      var maxBytes = Number(form.getAttribute("data-max-bytes"));
+      if (maxBytes && file.size > maxBytes) {  // why send gigabytes only to be refused
+        fail(tooLarge);
+        return;
+      }
+
       var data = new FormData();
       form.querySelectorAll("input[type=hidden], select").forEach(function (field) {
         data.append(field.name, field.value);
@@ -42,11 +54,6 @@
           bar.value = Math.round((event.loaded / event.total) * 100);
         }
       });
-      function fail(message) {
-        state.textContent = "Fehler";
-        item.appendChild(text("span", "feldfehler", file.name + ": " + message));
-        resolve(false);
-      }
       request.addEventListener("load", function () {
         var answer = null;
         try { answer = JSON.parse(request.responseText); } catch (ignored) { answer = null; }
@@ -57,7 +64,7 @@
           resolve(true);
         } else {
           fail((answer && answer.error) || (request.status === 413
-            ? "Die Datei ist größer als erlaubt."
+            ? tooLarge
             : "Das Hochladen ist fehlgeschlagen."));
         }
       });
