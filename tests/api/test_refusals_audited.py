@@ -90,7 +90,11 @@ def test_a_replay_is_audited_and_a_caller_who_lost_access_is_refused(town, ports
     [replayed] = audit_events(ports, action="idempotency.replay")
     assert replayed.actor == "ben" and replayed.outcome == "allowed"
     assert replayed.object_id == "documents.CaseFileDocuments"
-    assert replayed.details == {"location": first.headers["Location"], "status": 201}
+    assert replayed.details == {
+        "location": first.headers["Location"],
+        "status": 201,
+        "token_issued_by": "system:test",  # ben's token came from the operator's channel
+    }
 
     withdrawn = town.lea.delete(f"{path}/grants/{grant.get_json()['id']}")
     assert withdrawn.status_code == 204

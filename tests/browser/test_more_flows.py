@@ -61,11 +61,31 @@ def create_records_manager(page, base_url: str, password: str) -> None:  # noqa:
     expect(page.get_by_role("status")).to_have_text("Die Person wurde angelegt.")
     page.select_option("#rolle", "records_manager")
     page.get_by_role("button", name="Rolle vergeben").click()
-    expect(page.get_by_role("status")).to_have_text("Die Rolle wurde vergeben.")
-    expect(page.locator("main")).to_contain_text("Schriftgutverwaltung (Aufbewahrung)")
+    # No one alone: the grant waits for a records manager who already is one.
+    expect(page.get_by_role("status")).to_contain_text("Die Rolle ist beantragt.")
+    expect(page.locator("main")).to_contain_text("Schriftgutverwaltung (Aufbewahrung) (beantragt")
     page.fill("#passwort", password)
     page.get_by_role("button", name="Passwort setzen").click()
-    expect(page.get_by_role("status")).to_contain_text("Das Passwort wurde gesetzt.")
+    expect(page.get_by_role("status")).to_contain_text("Das vorläufige Passwort wurde gesetzt")
+
+
+def confirm_records_manager(page, base_url: str) -> None:  # noqa: ANN001
+    """As the first records manager: approve the second one on Bestätigungen."""
+    page.goto(f"{base_url}/bestaetigungen")
+    page.get_by_role("button", name=f"Rolle für {SECOND_MANAGER} bestätigen").click()
+    expect(page.get_by_role("status")).to_contain_text("Die Rolle ist bestätigt")
+
+
+def choose_own_password(page, base_url: str, temporary: str) -> None:  # noqa: ANN001
+    """After an admin's reset every page leads to Passwort ändern first."""
+    page.goto(f"{base_url}/aufbewahrung")
+    page.wait_for_url("**/passwort")
+    expect(page.get_by_role("alert").first).to_contain_text("zurückgesetzt")
+    page.fill("#aktuell", temporary)
+    page.fill("#neu", "Eigenes-Passwort-Vogel-7")
+    page.fill("#wiederholung", "Eigenes-Passwort-Vogel-7")
+    page.get_by_role("button", name="Passwort speichern").click()
+    page.wait_for_url("**/akten")
 
 
 def test_four_eyes_disposal_destroys_the_case_file(site, page_for):
@@ -97,8 +117,10 @@ def test_four_eyes_disposal_destroys_the_case_file(site, page_for):
     # m.becker creates the second records manager through the Verwaltung page.
     create_records_manager(page_for("m.becker"), site.base_url, site.password)
 
-    # registratur runs the retention run as of today (a later day is refused).
+    # registratur confirms the new records manager, then runs the retention run as of
+    # today (a later day is refused).
     first = page_for("registratur")
+    confirm_records_manager(first, site.base_url)
     first.goto(f"{site.base_url}/aufbewahrung")
     first.fill("#lauf-stichtag", f"{year + DESTROY_YEARS + 1}-01-02")
     first.get_by_role("button", name="Retention-Lauf starten").click()
@@ -137,6 +159,7 @@ def test_four_eyes_disposal_destroys_the_case_file(site, page_for):
 
     # The second records manager signs in and approves: the proposal is carried out.
     second = page_for(SECOND_MANAGER)
+    choose_own_password(second, site.base_url, site.password)
     second.goto(f"{site.base_url}/aufbewahrung")
     proposal = second.locator(f"#vorschlag-{proposal_id}")
     expect(proposal.locator(".status")).to_have_text("wartet auf Freigabe")

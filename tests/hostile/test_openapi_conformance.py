@@ -72,7 +72,9 @@ def upload(who: ApiClient, case_file_id: str, data: bytes, filename: str) -> dic
 def seed(town: Any) -> dict[str, Any]:
     """Real objects for every kind of path parameter; `victor` takes the destructive calls."""
     town.person("victor", member=("32", "clerk"), roles=["auditor"])
-    victor_token = town.admin.post("/principals/victor/tokens", {}).get_json()["id"]
+    from eakte.services.tokens import create_token
+
+    victor_token = str(create_token(town.system, "victor")[1].id)
     case_file = town.case_file(title="Gewerbeanmeldung Café Müller")
     process = town.anna.post(
         f"/case-files/{case_file['id']}/processes", {"title": "Anhörung"}

@@ -43,13 +43,14 @@ def case_file(node) -> str:  # noqa: ANN001
     _, server, token = node
     for path, body in [
         ("/departments", {"code": "32", "name": "Ordnungsamt"}),
-        ("/principals/admin/roles", {"role": "records_manager"}),
+        ("/principals", {"username": "rita", "display_name": "Rita", "kind": "user"}),
+        ("/principals/rita/roles", {"role": "records_manager"}),
     ]:
         assert server.call("POST", path, token=token, body=body)[0] == 201
     status, _, _ = server.call(
         "POST",
         "/file-plan",
-        token=token,
+        token=server.instance.run("token", "create", "rita").strip(),
         body={"code": "32.10", "title": "Gewerbe", "retention_years": 10, "disposition": "archive"},
     )
     assert status == 201
@@ -58,8 +59,7 @@ def case_file(node) -> str:  # noqa: ANN001
         ("/principals/anna/memberships", {"department": "32", "role": "clerk"}),
     ]:
         assert server.call("POST", path, token=token, body=body)[0] == 201
-    _, _, created = server.call("POST", "/principals/anna/tokens", token=token, body={})
-    anna = created["token"]
+    anna = server.instance.run("token", "create", "anna").strip()
     _, _, case = server.call(
         "POST",
         "/case-files",
