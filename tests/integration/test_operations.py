@@ -54,7 +54,13 @@ class Node:
             ("/departments", {"code": "32", "name": "Ordnungsamt"}),
             ("/principals", {"username": "anna", "display_name": "Anna", "kind": "user"}),
             ("/principals/anna/memberships", {"department": "32", "role": "clerk"}),
-            ("/principals/admin/roles", {"role": "records_manager"}),
+            ("/principals", {"username": "rita", "display_name": "Rita", "kind": "user"}),
+            ("/principals/rita/roles", {"role": "records_manager"}),
+        ):
+            status, _, answer = self.server.call("POST", path, token=self.admin, body=body)
+            assert status in (201, 204), (path, answer)
+        rita = instance.run("token", "create", "rita").strip()
+        for path, body in (
             (
                 "/file-plan",
                 {
@@ -65,7 +71,7 @@ class Node:
                 },
             ),
         ):
-            status, _, answer = self.server.call("POST", path, token=self.admin, body=body)
+            status, _, answer = self.server.call("POST", path, token=rita, body=body)
             assert status in (201, 204), (path, answer)
         # The operator sets anna's password and mints her token (an admin's would be temporary,
         # and admins mint tokens only for service accounts).
