@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from eakte.errors import (
     AccessDeniedError,
     ConflictError,
+    EakteError,
     NotFoundError,
     SeparationOfDutiesError,
 )
@@ -33,28 +34,30 @@ def find_principal(ctx: Context, username: str) -> Principal | None:
     return ctx.session.scalar(select(Principal).where(Principal.username == username))
 
 
+def _denied(
+    ctx: Context, action: str, error: EakteError, username: str, department: str | None = None
+) -> EakteError:
+    """A refusal about a principal: audited, and handed back to raise."""
+    return audit.deny(
+        ctx, action, error, object_type="principal", object_id=username, department=department
+    )
+
+
 def principal_or_deny(ctx: Context, username: str, action: str) -> Principal:
     principal = find_principal(ctx, username)
     if principal is None:
-        raise audit.deny(
-            ctx,
-            action,
-            NotFoundError(f"principal {username!r} not found"),
-            object_type="principal",
-            object_id=username,
-        )
+        raise _denied(ctx, action, NotFoundError(f"principal {username!r} not found"), username)
     return principal
 
 
 def refuse_own(ctx: Context, principal: Principal, action: str, what: str) -> None:
     """Nobody changes their own rights or account: a second person must."""
     if ctx.actor is not None and ctx.actor.id == principal.id:
-        raise audit.deny(
+        raise _denied(
             ctx,
             action,
             SeparationOfDutiesError(f"nobody changes their own {what}; ask another person"),
-            object_type="principal",
-            object_id=principal.username,
+            principal.username,
         )
 
 
@@ -84,12 +87,8 @@ def create_principal(
     action = "principal.create"
     access.require_global_role(ctx, GlobalRole.ADMIN, action, object_type="principal")
     if find_principal(ctx, username) is not None:
-        raise audit.deny(
-            ctx,
-            action,
-            ConflictError(f"principal {username!r} exists already"),
-            object_type="principal",
-            object_id=username,
+        raise _denied(
+            ctx, action, ConflictError(f"principal {username!r} exists already"), username
         )
     principal = Principal(username=username, display_name=display_name, kind=kind.value)
     ctx.session.add(principal)
@@ -197,31 +196,23 @@ def approve_membership(ctx: Context, username: str, *, department: str) -> Membe
     principal = principal_or_deny(ctx, username, action)
     unit = find_department(ctx.session, department)
     if unit is None:
-        raise audit.deny(
-            ctx,
-            action,
-            NotFoundError(f"department {department!r} not found"),
-            object_type="principal",
-            object_id=username,
-        )
+        raise _denied(ctx, action, NotFoundError(f"department {department!r} not found"), username)
     if ctx.system is None and access.roles_of(ctx).get(unit.id) != DepartmentRole.LEAD:
-        raise audit.deny(
+        raise _denied(
             ctx,
             action,
             AccessDeniedError(f"only a lead of department {unit.code} confirms its memberships"),
-            object_type="principal",
-            object_id=username,
+            username,
             department=unit.code,
         )
     refuse_own(ctx, principal, action, "memberships")
     membership = next((m for m in principal.memberships if m.department_id == unit.id), None)
     if membership is None or not membership_waits(membership):
-        raise audit.deny(
+        raise _denied(
             ctx,
             action,
             ConflictError(f"{username!r} has no membership in {unit.code} waiting for approval"),
-            object_type="principal",
-            object_id=username,
+            username,
             department=unit.code,
         )
     membership.role = membership.pending_role or membership.role
@@ -250,12 +241,11 @@ def remove_membership(ctx: Context, username: str, *, department: str) -> None:
     unit = department_by_code(ctx, department)
     membership = next((m for m in principal.memberships if m.department_id == unit.id), None)
     if membership is None:
-        raise audit.deny(
+        raise _denied(
             ctx,
             action,
             NotFoundError(f"{username!r} is not a member of department {department!r}"),
-            object_type="principal",
-            object_id=username,
+            username,
             department=unit.code,
         )
     principal.memberships.remove(membership)
@@ -304,20 +294,17 @@ def grant_role(ctx: Context, username: str, role: GlobalRole) -> tuple[Principal
     if held is not None:
         return held, False
     if role.value in EXCLUSIVE_ROLES and {r.role for r in principal.roles} & EXCLUSIVE_ROLES:
-        raise audit.deny(
+        raise _denied(
             ctx,
             action,
             SeparationOfDutiesError(
                 "admin and records_manager are never held together: an admin could"
                 " otherwise approve a disposition alone"
             ),
-            object_type="principal",
-            object_id=username,
+            username,
         )
     pending = (
-        role is GlobalRole.RECORDS_MANAGER
-        and ctx.system is None
-        and _records_manager_exists(ctx)
+        role is GlobalRole.RECORDS_MANAGER and ctx.system is None and _records_manager_exists(ctx)
     )
     grant = PrincipalRole(
         role=role.value,
@@ -347,12 +334,11 @@ def approve_role(ctx: Context, username: str, role: GlobalRole) -> PrincipalRole
     refuse_own(ctx, principal, action, "global roles")
     held = next((r for r in principal.roles if r.role == role.value), None)
     if held is None or held.state != ApprovalState.PENDING:
-        raise audit.deny(
+        raise _denied(
             ctx,
             action,
             ConflictError(f"{username!r} has no {role.value} grant waiting for approval"),
-            object_type="principal",
-            object_id=username,
+            username,
         )
     held.state = ApprovalState.ACTIVE.value
     held.approved_by = ctx.actor_name
@@ -377,12 +363,11 @@ def revoke_role(ctx: Context, username: str, role: GlobalRole) -> None:
     refuse_own(ctx, principal, action, "global roles")
     held = next((r for r in principal.roles if r.role == role.value), None)
     if held is None:
-        raise audit.deny(
+        raise _denied(
             ctx,
             action,
             NotFoundError(f"{username!r} does not hold the role {role.value!r}"),
-            object_type="principal",
-            object_id=username,
+            username,
         )
     principal.roles.remove(held)
     audit.record(
