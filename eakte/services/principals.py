@@ -43,6 +43,25 @@ def _denied(
     )
 
 
+def record_about_principal(
+    ctx: Context,
+    action: str,
+    username: str,
+    *,
+    department: str | None = None,
+    details: dict | None = None,
+) -> None:
+    """An allowed action on a principal, in the action's own transaction."""
+    audit.record(
+        ctx,
+        action,
+        object_type="principal",
+        object_id=username,
+        department=department,
+        details=details,
+    )
+
+
 def principal_or_deny(ctx: Context, username: str, action: str) -> Principal:
     principal = find_principal(ctx, username)
     if principal is None:
@@ -61,6 +80,16 @@ def refuse_own(ctx: Context, principal: Principal, action: str, what: str) -> No
         )
 
 
+def someone_elses_principal(ctx: Context, username: str, action: str, what: str) -> Principal:
+    """Admin work on another principal's `what` (the operator's CLI may do it too)."""
+    access.require_global_role(
+        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
+    )
+    principal = principal_or_deny(ctx, username, action)
+    refuse_own(ctx, principal, action, what)
+    return principal
+
+
 def list_principals(ctx: Context, *, limit: int, cursor: str | None) -> Page[Principal]:
     access.require_global_role(ctx, GlobalRole.ADMIN, "principal.list")
     page = paginate(
@@ -76,7 +105,7 @@ def get_principal(ctx: Context, username: str) -> Principal:
         ctx, username, GlobalRole.ADMIN, "principal.read", object_type="principal"
     )
     principal = principal_or_deny(ctx, username, "principal.read")
-    audit.record(ctx, "principal.read", object_type="principal", object_id=username)
+    record_about_principal(ctx, "principal.read", username)
     ctx.commit()
     return principal
 
@@ -93,18 +122,20 @@ def create_principal(
     principal = Principal(username=username, display_name=display_name, kind=kind.value)
     ctx.session.add(principal)
     ctx.session.flush()
-    audit.record(
-        ctx,
-        action,
-        object_type="principal",
-        object_id=username,
-        details={"kind": kind.value},
-    )
+    record_about_principal(ctx, action, username, details={"kind": kind.value})
     ctx.commit()
     return principal
 
 
 # --- memberships ------------------------------------------------------------------------
+
+
+def _membership_in(principal: Principal, unit: Department) -> Membership | None:
+    return next((m for m in principal.memberships if m.department_id == unit.id), None)
+
+
+def _grant_of(principal: Principal, role: GlobalRole) -> PrincipalRole | None:
+    return next((r for r in principal.roles if r.role == role.value), None)
 
 
 def department_has_lead(ctx: Context, department: Department, *, besides: Principal) -> bool:
@@ -139,14 +170,10 @@ def add_membership(
     at once. Returns the membership and whether it is new.
     """
     action = "membership.add"
-    access.require_global_role(
-        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
-    )
-    principal = principal_or_deny(ctx, username, action)
-    refuse_own(ctx, principal, action, "memberships")
+    principal = someone_elses_principal(ctx, username, action, "memberships")
     unit = department_by_code(ctx, department)
     needs_lead = ctx.system is None and department_has_lead(ctx, unit, besides=principal)
-    membership = next((m for m in principal.memberships if m.department_id == unit.id), None)
+    membership = _membership_in(principal, unit)
     created = membership is None
     previous = None if membership is None else membership.role
     if membership is None:
@@ -168,11 +195,10 @@ def add_membership(
     if not needs_lead:
         membership.approved_by = ctx.actor_name
     ctx.session.flush()
-    audit.record(
+    record_about_principal(
         ctx,
         action,
-        object_type="principal",
-        object_id=username,
+        username,
         department=unit.code,
         details={
             "role": role.value,
@@ -206,7 +232,7 @@ def approve_membership(ctx: Context, username: str, *, department: str) -> Membe
             department=unit.code,
         )
     refuse_own(ctx, principal, action, "memberships")
-    membership = next((m for m in principal.memberships if m.department_id == unit.id), None)
+    membership = _membership_in(principal, unit)
     if membership is None or not membership_waits(membership):
         raise _denied(
             ctx,
@@ -219,11 +245,10 @@ def approve_membership(ctx: Context, username: str, *, department: str) -> Membe
     membership.pending_role = None
     membership.state = ApprovalState.ACTIVE.value
     membership.approved_by = ctx.actor_name
-    audit.record(
+    record_about_principal(
         ctx,
         action,
-        object_type="principal",
-        object_id=username,
+        username,
         department=unit.code,
         details={"role": membership.role, "requested_by": membership.requested_by},
     )
@@ -233,13 +258,9 @@ def approve_membership(ctx: Context, username: str, *, department: str) -> Membe
 
 def remove_membership(ctx: Context, username: str, *, department: str) -> None:
     action = "membership.remove"
-    access.require_global_role(
-        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
-    )
-    principal = principal_or_deny(ctx, username, action)
-    refuse_own(ctx, principal, action, "memberships")
+    principal = someone_elses_principal(ctx, username, action, "memberships")
     unit = department_by_code(ctx, department)
-    membership = next((m for m in principal.memberships if m.department_id == unit.id), None)
+    membership = _membership_in(principal, unit)
     if membership is None:
         raise _denied(
             ctx,
@@ -249,11 +270,10 @@ def remove_membership(ctx: Context, username: str, *, department: str) -> None:
             department=unit.code,
         )
     principal.memberships.remove(membership)
-    audit.record(
+    record_about_principal(
         ctx,
         action,
-        object_type="principal",
-        object_id=username,
+        username,
         department=unit.code,
         details={"role": membership.role, "state": membership.state},
     )
@@ -285,12 +305,8 @@ def grant_role(ctx: Context, username: str, role: GlobalRole) -> tuple[Principal
     manager approves it, unless it is the first one or the operator's CLI grants it.
     """
     action = "role.grant"
-    access.require_global_role(
-        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
-    )
-    principal = principal_or_deny(ctx, username, action)
-    refuse_own(ctx, principal, action, "global roles")
-    held = next((r for r in principal.roles if r.role == role.value), None)
+    principal = someone_elses_principal(ctx, username, action, "global roles")
+    held = _grant_of(principal, role)
     if held is not None:
         return held, False
     if role.value in EXCLUSIVE_ROLES and {r.role for r in principal.roles} & EXCLUSIVE_ROLES:
@@ -313,12 +329,8 @@ def grant_role(ctx: Context, username: str, role: GlobalRole) -> tuple[Principal
         approved_by=None if pending else ctx.actor_name,
     )
     principal.roles.append(grant)
-    audit.record(
-        ctx,
-        action,
-        object_type="principal",
-        object_id=username,
-        details={"role": role.value, "state": grant.state},
+    record_about_principal(
+        ctx, action, username, details={"role": role.value, "state": grant.state}
     )
     ctx.commit()
     return grant, True
@@ -332,7 +344,7 @@ def approve_role(ctx: Context, username: str, role: GlobalRole) -> PrincipalRole
     )
     principal = principal_or_deny(ctx, username, action)
     refuse_own(ctx, principal, action, "global roles")
-    held = next((r for r in principal.roles if r.role == role.value), None)
+    held = _grant_of(principal, role)
     if held is None or held.state != ApprovalState.PENDING:
         raise _denied(
             ctx,
@@ -342,12 +354,8 @@ def approve_role(ctx: Context, username: str, role: GlobalRole) -> PrincipalRole
         )
     held.state = ApprovalState.ACTIVE.value
     held.approved_by = ctx.actor_name
-    audit.record(
-        ctx,
-        action,
-        object_type="principal",
-        object_id=username,
-        details={"role": role.value, "requested_by": held.requested_by},
+    record_about_principal(
+        ctx, action, username, details={"role": role.value, "requested_by": held.requested_by}
     )
     ctx.commit()
     return held
@@ -356,12 +364,8 @@ def approve_role(ctx: Context, username: str, role: GlobalRole) -> PrincipalRole
 def revoke_role(ctx: Context, username: str, role: GlobalRole) -> None:
     """Take a role away (or withdraw a pending grant)."""
     action = "role.revoke"
-    access.require_global_role(
-        ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
-    )
-    principal = principal_or_deny(ctx, username, action)
-    refuse_own(ctx, principal, action, "global roles")
-    held = next((r for r in principal.roles if r.role == role.value), None)
+    principal = someone_elses_principal(ctx, username, action, "global roles")
+    held = _grant_of(principal, role)
     if held is None:
         raise _denied(
             ctx,
@@ -370,13 +374,7 @@ def revoke_role(ctx: Context, username: str, role: GlobalRole) -> None:
             username,
         )
     principal.roles.remove(held)
-    audit.record(
-        ctx,
-        action,
-        object_type="principal",
-        object_id=username,
-        details={"role": role.value, "state": held.state},
-    )
+    record_about_principal(ctx, action, username, details={"role": role.value, "state": held.state})
     ctx.commit()
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_operations import metric
 from tests.processes import ROOT, Instance, Server, wait_until
 
 pytestmark = pytest.mark.xdist_group("processes")
@@ -152,13 +153,4 @@ def _parent_of(pid: int) -> int:
 
 
 def _unsealed_events(server: Server) -> float:
-    connection = server.connection()
-    try:
-        connection.request("GET", "/metrics")
-        response = connection.getresponse()
-        text = response.read().decode()
-    finally:
-        connection.close()
-    assert response.status == 200, text
-    [line] = [n for n in text.splitlines() if n.startswith("eakte_audit_unsealed_events ")]
-    return float(line.split()[1])
+    return metric(server, "eakte_audit_unsealed_events")
