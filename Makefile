@@ -25,7 +25,8 @@ test: $(BIN)/.installed lint
 
 lint: $(BIN)/.installed
 	$(BIN)/lint-imports
-	$(BIN)/ruff check eakte tests
+	$(BIN)/ruff check eakte tests bench
+	$(BIN)/ruff format --check eakte tests bench
 
 ## audit-deps: known vulnerabilities (PyPI advisory data) in every package of the virtualenv
 ##   but the editable eakte itself; a finding fails. Fix by raising the minimum in setup.cfg;

@@ -305,7 +305,7 @@ def append_with_sealer(
                 with lock:
                     appended += 1
                     last_commit = max(last_commit, end)
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+        except BaseException as error:  # reported by the main thread
             errors.append(error)
 
     def seal() -> None:
@@ -326,7 +326,7 @@ def append_with_sealer(
                     if not still_writing:
                         return  # a round begun after the last commit found nothing left
                     time.sleep(poll)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
             writing.clear()
 

@@ -96,9 +96,7 @@ _GOAL = re.compile(r"<!-- goal (\{.*?\}) -->")
 _SECTION = re.compile(r"^<!-- (\w+):begin -->$(.*?)^<!-- \1:end -->$", re.DOTALL | re.MULTILINE)
 _DATE = re.compile(r"^- Date: (.+)$", re.MULTILINE)
 # "load average 1.7, 7.1 (start, end…" or "load average 0.5 / 2.6 / 3.7 at the start, 1.2 / …"
-_LOAD = re.compile(
-    r"load average ([\d.]+)(?: / [\d.]+ / [\d.]+)?(?:,| at the start,) ([\d.]+)"
-)
+_LOAD = re.compile(r"load average ([\d.]+)(?: / [\d.]+ / [\d.]+)?(?:,| at the start,) ([\d.]+)")
 
 
 def goal_marker(benchmark: str, goal: str, measured: str, met: bool | None, scope: str = "") -> str:

@@ -470,7 +470,7 @@ def sweep(grace_hours: int | None) -> None:
     click.echo(f"{len(removed)} orphaned objects removed", err=True)
 
 
-def _progress(label: str):  # noqa: ANN202
+def _progress(label: str):
     """A progress line on a terminal; silent when output goes to a file or cron mail."""
     if not sys.stderr.isatty():
         return None

@@ -128,7 +128,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture(scope="session")
-def extractor():  # noqa: ANN201
+def extractor():
     """One extraction child process per test worker (starting one costs about a second)."""
     from eakte.bootstrap import build_extractor
 
@@ -138,7 +138,7 @@ def extractor():  # noqa: ANN201
 
 
 @pytest.fixture
-def app(settings: Settings, clock: Clock, extractor):  # noqa: ANN001, ANN201
+def app(settings: Settings, clock: Clock, extractor):
     app = create_app(settings)
     app.config["TESTING"] = True
     app.extensions["eakte"].clock = clock
@@ -149,12 +149,12 @@ def app(settings: Settings, clock: Clock, extractor):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def ports(app):  # noqa: ANN001, ANN201
+def ports(app):
     return app.extensions["eakte"]
 
 
 @pytest.fixture
-def system(ports) -> Iterator[Context]:  # noqa: ANN001
+def system(ports) -> Iterator[Context]:
     """The trusted operator channel (what the CLI uses)."""
     session = ports.session_factory()
     yield Context(ports=ports, session=session, system="test")
@@ -175,7 +175,7 @@ class Town:
     bea: reader in 50 · rita: records manager · audrey: auditor · admin.
     """
 
-    def __init__(self, client, admin_token: str, system: Context) -> None:  # noqa: ANN001
+    def __init__(self, client, admin_token: str, system: Context) -> None:
         from tests.helpers import ApiClient
 
         self.client = client
@@ -205,7 +205,7 @@ class Town:
         self.bea = self.person("bea", member=("50", "reader"))
         self.audrey = self.person("audrey", roles=["auditor"])
 
-    def person(self, username: str, *, member=None, roles=(), kind: str = "user"):  # noqa: ANN001, ANN201
+    def person(self, username: str, *, member=None, roles=(), kind: str = "user"):
         """A principal made by the admin over the API, with rights confirmed as they would be.
 
         Memberships a lead must confirm and records_manager grants another records
@@ -236,7 +236,7 @@ class Town:
         token, _ = tokens.create_token(self.system, username)
         return ApiClient(self.client, token)
 
-    def case_file(self, who=None, **overrides):  # noqa: ANN001, ANN003, ANN201
+    def case_file(self, who=None, **overrides):
         body = {
             "file_plan": "32.10",
             "department": "32",
@@ -249,17 +249,17 @@ class Town:
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture
-def town(client, admin_token: str, system: Context) -> Town:  # noqa: ANN001
+def town(client, admin_token: str, system: Context) -> Town:
     return Town(client, admin_token, system)
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def s3_server(tmp_path_factory: pytest.TempPathFactory):
     """A real S3 server (SeaweedFS) per test worker; see tests/s3server.py for why not a mock."""
     from tests.s3server import start_s3_server
 
@@ -269,7 +269,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 
 @pytest.fixture
-def s3_bucket(s3_server) -> Iterator[str]:  # noqa: ANN001
+def s3_bucket(s3_server) -> Iterator[str]:
     """A fresh bucket name; the bucket and its objects are removed afterwards."""
     bucket = f"eakte-{uuid.uuid4().hex[:12]}"
     yield bucket
@@ -280,7 +280,7 @@ def s3_bucket(s3_server) -> Iterator[str]:  # noqa: ANN001
         client.remove_bucket(bucket)
 
 
-def s3_settings(server, bucket: str) -> dict[str, str]:  # noqa: ANN001
+def s3_settings(server, bucket: str) -> dict[str, str]:
     return {
         "EAKTE_STORAGE_URL": server.url(bucket),
         "EAKTE_S3_ACCESS_KEY": server.access_key,
@@ -292,7 +292,7 @@ def s3_settings(server, bucket: str) -> dict[str, str]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def search_server():  # noqa: ANN201
+def search_server():
     """An osmem-server per test worker; see tests/searchserver.py for why an emulator."""
     from tests.searchserver import start_search_server
 

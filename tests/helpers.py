@@ -22,22 +22,22 @@ class ApiClient:
         headers.update(extra or {})
         return headers
 
-    def get(self, path: str, **kw: Any):  # noqa: ANN201
+    def get(self, path: str, **kw: Any):
         return self.client.get(
             "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
         )
 
-    def post(self, path: str, json: Any = None, **kw: Any):  # noqa: ANN201
+    def post(self, path: str, json: Any = None, **kw: Any):
         return self.client.post(
             "/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
         )
 
-    def patch(self, path: str, json: Any = None, **kw: Any):  # noqa: ANN201
+    def patch(self, path: str, json: Any = None, **kw: Any):
         return self.client.patch(
             "/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
         )
 
-    def delete(self, path: str, **kw: Any):  # noqa: ANN201
+    def delete(self, path: str, **kw: Any):
         return self.client.delete(
             "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
         )

@@ -306,7 +306,7 @@ class S3Server:
     def _volume_registered(self) -> bool:
         """The master knows the volume server, so writes can be assigned."""
         url = f"http://127.0.0.1:{self.ports['master']}/dir/status"
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=2) as response:
             topology = json.load(response).get("Topology", {})
         return any(
             rack.get("DataNodes")

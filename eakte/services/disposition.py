@@ -78,7 +78,7 @@ def _require_manager(ctx: Context, action: str, proposal_id: object = None) -> N
     )
 
 
-def _load(ctx: Context, proposal_id: uuid.UUID, action: str, *, lock: bool = False):  # noqa: ANN202
+def _load(ctx: Context, proposal_id: uuid.UUID, action: str, *, lock: bool = False):
     stmt = select(DispositionProposal).where(DispositionProposal.id == proposal_id)
     proposal = ctx.session.scalar(stmt.with_for_update(of=DispositionProposal) if lock else stmt)
     if proposal is None:

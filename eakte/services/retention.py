@@ -113,9 +113,7 @@ def list_due(
             select(CaseFile.id).where(CaseFile.id.in_(ids), _in_undecided_proposal())
         )
     )
-    items = [
-        DueFile(c, c.id in held, c.id in proposed, _visible_title(ctx, c)) for c in page.items
-    ]
+    items = [DueFile(c, c.id in held, c.id in proposed, _visible_title(ctx, c)) for c in page.items]
     audit.record(ctx, action, details={"as_of": day.isoformat(), "count": len(items)})
     ctx.commit()
     return Page(items, page.next)

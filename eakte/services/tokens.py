@@ -45,12 +45,16 @@ def authenticate(ctx: Context, token: str) -> Principal:
     # One statement for the token, its principal and the principal's roles and
     # memberships (every request needs them), instead of one lazy load each.
     principal = joinedload(ApiToken.principal)
-    row = ctx.session.scalars(
-        select(ApiToken)
-        .options(principal.joinedload(Principal.roles))
-        .options(principal.joinedload(Principal.memberships))
-        .where(ApiToken.token_hash == presented)
-    ).unique().one_or_none()
+    row = (
+        ctx.session.scalars(
+            select(ApiToken)
+            .options(principal.joinedload(Principal.roles))
+            .options(principal.joinedload(Principal.memberships))
+            .where(ApiToken.token_hash == presented)
+        )
+        .unique()
+        .one_or_none()
+    )
     if row is not None and not hmac.compare_digest(row.token_hash.encode(), presented.encode()):
         row = None
     now = ctx.now()

@@ -184,16 +184,14 @@ class S3BlobStore:
         instead of paging (minio-py does not parse the next upload-id marker).
         """
         while True:
-            listing = self.client._list_multipart_uploads(  # noqa: SLF001
-                self.bucket, prefix=f"{prefix}/"
-            )
+            listing = self.client._list_multipart_uploads(self.bucket, prefix=f"{prefix}/")
             stale = [
                 upload
                 for upload in listing.uploads
                 if upload.initiated_time is not None and upload.initiated_time < cutoff
             ]
             for upload in stale:
-                self.client._abort_multipart_upload(  # noqa: SLF001
+                self.client._abort_multipart_upload(
                     self.bucket, upload.object_name, upload.upload_id
                 )
             if not (stale and listing.is_truncated):

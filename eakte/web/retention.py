@@ -262,9 +262,7 @@ def _form_key(default: str) -> str:
     return key if re.fullmatch(r"sperre(-[0-9a-f-]{36})?", key) else default
 
 
-def _with_reason(
-    form: str, act: Callable[[str], object], *, done: str, anchor: str
-) -> Response:
+def _with_reason(form: str, act: Callable[[str], object], *, done: str, anchor: str) -> Response:
     """A button that needs a reason (Grund): do it, or show the page with the error."""
     errors: dict[str, str] = {}
     reason = _reason(form, errors)

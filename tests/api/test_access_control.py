@@ -7,12 +7,12 @@ import pytest
 from tests.helpers import assert_problem, audit_events
 
 
-def _patch(who, case_file, body):  # noqa: ANN001, ANN202
+def _patch(who, case_file, body):
     """PATCH with the If-Match a careful client would send."""
     return who.patch(f"/case-files/{case_file['id']}", body, headers={"If-Match": '"1"'})
 
 
-def _ids(response) -> list[str]:  # noqa: ANN001
+def _ids(response) -> list[str]:
     assert response.status_code == 200, response.get_json()
     return [item["id"] for item in response.get_json()["items"]]
 

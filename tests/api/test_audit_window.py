@@ -24,7 +24,7 @@ from eakte.services.worker import run_worker
 from tests.api.test_audit_trail import activity
 
 
-def run_worker_until(ports, done: Callable[[], bool], *, timeout: float = 60.0) -> None:  # noqa: ANN001
+def run_worker_until(ports, done: Callable[[], bool], *, timeout: float = 60.0) -> None:
     """The real worker loop (default pace) in a thread, until `done` or the deadline."""
     stop = threading.Event()
     thread = threading.Thread(target=run_worker, args=(ports, stop), daemon=True)
@@ -39,22 +39,22 @@ def run_worker_until(ports, done: Callable[[], bool], *, timeout: float = 60.0) 
         thread.join(timeout=60)
 
 
-def signed_size(ports) -> int:  # noqa: ANN001
+def signed_size(ports) -> int:
     with ports.session_factory() as session:
         return session.scalar(sa.select(sa.func.max(AuditCheckpoint.tree_size))) or 0
 
 
-def seq_of(ports, request_id: str) -> int | None:  # noqa: ANN001
+def seq_of(ports, request_id: str) -> int | None:
     with ports.session_factory() as session:
         return session.scalar(sa.select(AuditEvent.seq).where(AuditEvent.request_id == request_id))
 
 
-def covered(ports, request_id: str) -> bool:  # noqa: ANN001
+def covered(ports, request_id: str) -> bool:
     seq = seq_of(ports, request_id)
     return seq is not None and signed_size(ports) > seq
 
 
-def forge_and_reseal(ports, request_id: str, actor: str) -> None:  # noqa: ANN001
+def forge_and_reseal(ports, request_id: str, actor: str) -> None:
     """A database administrator with the code: alter an event, then recompute its canonical
     bytes, leaf hash, every later chain hash and the Merkle nodes by sealing all anew."""
     with ports.session_factory() as session, session.begin():
@@ -84,7 +84,7 @@ def test_a_forgery_of_an_event_15_seconds_old_is_caught_after_the_usual_worker_c
     town,
     ports,
     clock,
-    settings,  # noqa: ANN001
+    settings,
 ) -> None:
     assert ports.settings.audit_checkpoint_seconds == Settings.audit_checkpoint_seconds  # default
     clock.set(clock())
@@ -116,7 +116,7 @@ def test_a_verification_names_the_events_no_checkpoint_covers_yet(
     ports,
     clock,
     settings,
-    tmp_path,  # noqa: ANN001
+    tmp_path,
 ) -> None:
     clock.set(clock())
     activity(town)

@@ -17,13 +17,13 @@ def _iso(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _assert_unauthenticated(response) -> dict:  # noqa: ANN001
+def _assert_unauthenticated(response) -> dict:
     body = assert_problem(response, 401, "unauthenticated")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     return body
 
 
-def _new_token(who: ApiClient, username: str, **body) -> dict:  # noqa: ANN003
+def _new_token(who: ApiClient, username: str, **body) -> dict:
     response = who.post(f"/principals/{username}/tokens", body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()

@@ -12,7 +12,7 @@ UTC = dt.UTC
 BODY = {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung Bäckerei Sommer"}
 
 
-def _ids(response) -> list[str]:  # noqa: ANN001
+def _ids(response) -> list[str]:
     assert response.status_code == 200, response.get_json()
     return [item["id"] for item in response.get_json()["items"]]
 
@@ -400,7 +400,7 @@ def test_idempotent_process_creation(town):
     assert len(town.anna.get(path).get_json()["items"]) == 1
 
 
-def test_list_filters_by_text_and_sorts_across_pages(town) -> None:  # noqa: ANN001
+def test_list_filters_by_text_and_sorts_across_pages(town) -> None:
     for title in ("Zoo-Genehmigung", "Apotheke am Markt", "Gaststätte 100%_Genuss"):
         town.case_file(title=title)
     found = town.anna.get("/case-files", query_string={"q": "genehm"}).get_json()["items"]

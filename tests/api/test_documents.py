@@ -27,7 +27,7 @@ from tests.helpers import assert_problem, audit_events, table_counts
 FIVE_MIB = 5 * 1024 * 1024
 
 
-def post_multipart(who, path: str, fields: dict):  # noqa: ANN001, ANN201
+def post_multipart(who, path: str, fields: dict):
     """Encode the body in memory: werkzeug's test client leaks its temp file for big bodies."""
     boundary, body = encode_multipart(MultiDict(fields))
     return who.client.post(
@@ -38,17 +38,17 @@ def post_multipart(who, path: str, fields: dict):  # noqa: ANN001, ANN201
     )
 
 
-def upload(who, case_file_id, data: bytes, filename="antrag.bin", **form):  # noqa: ANN001, ANN201
+def upload(who, case_file_id, data: bytes, filename="antrag.bin", **form):
     fields = {"file": FileStorage(io.BytesIO(data), filename), **form}
     return post_multipart(who, f"/case-files/{case_file_id}/documents", fields)
 
 
-def add_version(who, document_id, data: bytes, filename="antrag-v2.bin"):  # noqa: ANN001, ANN201
+def add_version(who, document_id, data: bytes, filename="antrag-v2.bin"):
     fields = {"file": FileStorage(io.BytesIO(data), filename)}
     return post_multipart(who, f"/documents/{document_id}/versions", fields)
 
 
-def stored_version(ports, document_id: str, number: int = 1) -> DocumentVersion:  # noqa: ANN001
+def stored_version(ports, document_id: str, number: int = 1) -> DocumentVersion:
     with ports.session_factory() as session:
         return session.scalars(
             sa.select(DocumentVersion).where(
@@ -58,17 +58,17 @@ def stored_version(ports, document_id: str, number: int = 1) -> DocumentVersion:
         ).one()
 
 
-def raw_object(ports, document_id: str, number: int = 1) -> bytes:  # noqa: ANN001
+def raw_object(ports, document_id: str, number: int = 1) -> bytes:
     return b"".join(ports.blob_store.get(stored_version(ports, document_id, number).object_key))
 
 
-def overwrite_object(ports, document_id: str, data: bytes, number: int = 1) -> None:  # noqa: ANN001
+def overwrite_object(ports, document_id: str, data: bytes, number: int = 1) -> None:
     key = stored_version(ports, document_id, number).object_key
     ports.blob_store.put(key, [data], length=len(data))
 
 
 @pytest.fixture(params=["file", "s3"])
-def storage_env(request):  # noqa: ANN001, ANN201
+def storage_env(request):
     """Every test here runs on the file store and on a real S3 server (SeaweedFS)."""
     if request.param == "file":
         return {}
@@ -76,12 +76,12 @@ def storage_env(request):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def case_file(town):  # noqa: ANN001, ANN201
+def case_file(town):
     return town.case_file()
 
 
 @pytest.fixture
-def five_mib(town, case_file):  # noqa: ANN001, ANN201
+def five_mib(town, case_file):
     data = os.urandom(FIVE_MIB)
     response = upload(town.anna, case_file["id"], data, title="Bauzeichnung")
     assert response.status_code == 201, response.get_json()
@@ -331,7 +331,7 @@ def test_a_failure_after_the_object_is_written_leaves_no_row_and_no_object(
 ):
     from eakte.services import documents
 
-    def broken_row(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken_row(*args, **kwargs):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(documents, "_version_row", broken_row)

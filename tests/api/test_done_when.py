@@ -8,9 +8,7 @@ from eakte.services.tokens import create_token
 from tests.helpers import ApiClient
 
 
-def test_a_clerk_files_a_case_file_that_another_department_cannot_see(
-    client, admin_token, system
-):
+def test_a_clerk_files_a_case_file_that_another_department_cannot_see(client, admin_token, system):
     """Tokens for users come from the operator's CLI (`eakte token create`), as in the README:
     an admin mints tokens only for service accounts and itself."""
     admin = ApiClient(client, admin_token)

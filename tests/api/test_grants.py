@@ -13,17 +13,17 @@ def _iso(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _grant(who, case_file, **body):  # noqa: ANN001, ANN003, ANN202
+def _grant(who, case_file, **body):
     return who.post(f"/case-files/{case_file['id']}/grants", body)
 
 
-def _ids(who) -> list[str]:  # noqa: ANN001
+def _ids(who) -> list[str]:
     response = who.get("/case-files")
     assert response.status_code == 200, response.get_json()
     return [item["id"] for item in response.get_json()["items"]]
 
 
-def _rename(who, case_file, title: str):  # noqa: ANN001, ANN202
+def _rename(who, case_file, title: str):
     """PATCH the title with the ETag from a fresh GET, as a client would."""
     path = f"/case-files/{case_file['id']}"
     read = who.get(path)

@@ -16,7 +16,7 @@ ENDPOINTS = [
 ]
 
 
-def _answer(who, method: str, path: str, document_id: str) -> dict:  # noqa: ANN001
+def _answer(who, method: str, path: str, document_id: str) -> dict:
     posting = method == "post"
     response = (
         add_version(who, document_id, b"Neue Fassung")
@@ -28,7 +28,7 @@ def _answer(who, method: str, path: str, document_id: str) -> dict:  # noqa: ANN
     return body
 
 
-def test_another_departments_document_is_indistinguishable_from_an_unknown_one(town, ports):  # noqa: ANN001
+def test_another_departments_document_is_indistinguishable_from_an_unknown_one(town, ports):
     case_file = town.case_file(title="Gaststättenerlaubnis Hirschwirt")
     document = upload(town.anna, case_file["id"], b"Bescheid").get_json()
     unknown = str(uuid.uuid4())
@@ -49,7 +49,7 @@ def test_another_departments_document_is_indistinguishable_from_an_unknown_one(t
     assert {e.department for e in denied} == {"32"}
 
 
-def test_a_reader_who_may_not_write_still_gets_403_on_a_new_version(town):  # noqa: ANN001
+def test_a_reader_who_may_not_write_still_gets_403_on_a_new_version(town):
     case_file = town.case_file()
     document = upload(town.anna, case_file["id"], b"Bescheid").get_json()
     assert_problem(add_version(town.carla, document["id"], b"x"), 403, "forbidden")

@@ -8,7 +8,7 @@ from eakte.api.preconditions import _accepted
 from tests.helpers import assert_problem
 
 
-def _patch(town, path: str, title: str, *if_match: str):  # noqa: ANN001, ANN202
+def _patch(town, path: str, title: str, *if_match: str):
     headers = [("If-Match", value) for value in if_match]
     return town.anna.client.patch(
         "/api/v1" + path,
@@ -50,7 +50,7 @@ def test_an_if_match_that_does_not_name_the_current_version_fails_whatever_its_f
     "form",
     ["current", "star", "list with the current one", "two headers", "spaces and empty elements"],
 )
-def test_an_if_match_that_names_the_current_version_or_star_succeeds(town, form: str):  # noqa: ANN001
+def test_an_if_match_that_names_the_current_version_or_star_succeeds(town, form: str):
     case_file = town.case_file()
     path = f"/case-files/{case_file['id']}"
     etag = town.anna.get(path).headers["ETag"]
@@ -67,14 +67,14 @@ def test_an_if_match_that_names_the_current_version_or_star_succeeds(town, form:
     assert changed.headers["ETag"] != etag
 
 
-def test_a_patch_without_if_match_still_needs_one(town):  # noqa: ANN001
+def test_a_patch_without_if_match_still_needs_one(town):
     case_file = town.case_file()
     path = f"/case-files/{case_file['id']}"
     assert_problem(_patch(town, path, "Neu"), 428, "precondition-required")
     assert town.anna.get(path).get_json()["title"] == case_file["title"]
 
 
-def test_if_match_does_not_get_past_access_checks(town):  # noqa: ANN001
+def test_if_match_does_not_get_past_access_checks(town):
     theirs = town.case_file(town.ben, file_plan="50.30", department="50")
     path = f"/case-files/{theirs['id']}"
     assert_problem(_patch(town, path, "Neu", "*"), 404)

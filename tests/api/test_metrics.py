@@ -18,7 +18,7 @@ from tests.api.test_search import search, upload_text
 CASE_FILE_ROUTE = "/api/v1/case-files/<uuid:case_file_id>"
 
 
-def scrape(client, **environ) -> dict[tuple[str, tuple], float]:  # noqa: ANN001
+def scrape(client, **environ) -> dict[tuple[str, tuple], float]:
     """{(sample name, sorted labels): value} of one scrape."""
     response = client.get("/metrics", environ_base=environ)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -34,7 +34,7 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def test_requests_are_counted_per_route_and_status_with_their_latency(town) -> None:  # noqa: ANN001
+def test_requests_are_counted_per_route_and_status_with_their_latency(town) -> None:
     case_file = town.case_file()
     before = scrape(town.client)
     for _ in range(3):
@@ -43,9 +43,11 @@ def test_requests_are_counted_per_route_and_status_with_their_latency(town) -> N
     after = scrape(town.client)
 
     ok = {"method": "GET", "endpoint": CASE_FILE_ROUTE, "status": "200"}
-    assert value(after, "eakte_http_requests_total", **ok) - value(
-        before, "eakte_http_requests_total", **ok
-    ) == 3
+    assert (
+        value(after, "eakte_http_requests_total", **ok)
+        - value(before, "eakte_http_requests_total", **ok)
+        == 3
+    )
     denied = [
         key
         for key in after
@@ -55,15 +57,17 @@ def test_requests_are_counted_per_route_and_status_with_their_latency(town) -> N
     ]
     assert denied, "the denied read is counted under its status"
     timing = {"method": "GET", "endpoint": CASE_FILE_ROUTE}
-    assert value(after, "eakte_http_request_duration_seconds_count", **timing) - value(
-        before, "eakte_http_request_duration_seconds_count", **timing
-    ) == 4
+    assert (
+        value(after, "eakte_http_request_duration_seconds_count", **timing)
+        - value(before, "eakte_http_request_duration_seconds_count", **timing)
+        == 4
+    )
     assert value(after, "eakte_http_request_duration_seconds_sum", **timing) > value(
         before, "eakte_http_request_duration_seconds_sum", **timing
     )
 
 
-def test_upload_bytes_and_queue_lags_show_up(town, ports) -> None:  # noqa: ANN001
+def test_upload_bytes_and_queue_lags_show_up(town, ports) -> None:
     case_file = town.case_file()
     before = scrape(town.client)
     text = "Gewerbeanmeldung für den Marktstand am Rathausplatz.\n" * 40
@@ -79,7 +83,7 @@ def test_upload_bytes_and_queue_lags_show_up(town, ports) -> None:  # noqa: ANN0
     assert value(after, "eakte_database_up") == 1
 
 
-def test_labels_carry_routes_never_query_texts_or_names(town) -> None:  # noqa: ANN001
+def test_labels_carry_routes_never_query_texts_or_names(town) -> None:
     search(town.anna, "Schwarzarbeit Meierhofer")
     town.admin.get("/principals/anna")
     text = town.client.get("/metrics").get_data(as_text=True)
@@ -89,20 +93,20 @@ def test_labels_carry_routes_never_query_texts_or_names(town) -> None:  # noqa: 
     assert 'endpoint="/api/v1/principals/<username>"' in text
 
 
-def test_only_the_monitoring_host_may_scrape(town) -> None:  # noqa: ANN001
+def test_only_the_monitoring_host_may_scrape(town) -> None:
     response = town.client.get("/metrics", environ_base={"REMOTE_ADDR": "10.20.30.40"})
     assert response.status_code == 403
     assert "EAKTE_METRICS_ALLOW" in response.get_data(as_text=True)
 
 
-def test_an_allowed_network_may_scrape_and_loopback_then_may_not(app, ports) -> None:  # noqa: ANN001
+def test_an_allowed_network_may_scrape_and_loopback_then_may_not(app, ports) -> None:
     ports.settings = dataclasses.replace(ports.settings, metrics_allow=("10.20.0.0/16",))
     client = app.test_client()
     assert scrape(client, REMOTE_ADDR="10.20.30.40")
     assert client.get("/metrics").status_code == 403  # 127.0.0.1 is not listed any more
 
 
-def test_a_bad_allow_list_is_a_configuration_error(tmp_path) -> None:  # noqa: ANN001
+def test_a_bad_allow_list_is_a_configuration_error(tmp_path) -> None:
     from eakte.errors import ConfigError
 
     with pytest.raises(ConfigError, match="EAKTE_METRICS_ALLOW"):
@@ -111,7 +115,7 @@ def test_a_bad_allow_list_is_a_configuration_error(tmp_path) -> None:  # noqa: A
         )
 
 
-def test_database_down_is_a_zero_not_a_failed_scrape(tmp_path) -> None:  # noqa: ANN001
+def test_database_down_is_a_zero_not_a_failed_scrape(tmp_path) -> None:
     from tests.integration.test_database_down import _closed_port
 
     url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/eakte"

@@ -25,7 +25,7 @@ CONTRACT_PATHS = [
 ]
 
 
-def _assert_request_id(response, body: dict) -> None:  # noqa: ANN001
+def _assert_request_id(response, body: dict) -> None:
     assert body["request_id"]
     assert response.headers["X-Request-Id"] == body["request_id"]
 

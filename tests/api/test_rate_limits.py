@@ -30,14 +30,14 @@ def settings(settings: Settings, limits: dict) -> Settings:
     return dataclasses.replace(settings, **limits)
 
 
-def from_address(client, address: str):  # noqa: ANN001, ANN201
+def from_address(client, address: str):
     """The same app seen from another machine."""
     other = client.application.test_client()
     other.environ_base["REMOTE_ADDR"] = address
     return other
 
 
-def assert_throttled(response, *, retry_after: int | None = None) -> dict:  # noqa: ANN001
+def assert_throttled(response, *, retry_after: int | None = None) -> dict:
     body = assert_problem(response, 429, "too-many-requests")
     seconds = int(response.headers["Retry-After"])
     assert 1 <= seconds <= 900
@@ -51,7 +51,7 @@ def test_failed_tokens_from_one_address_are_stopped_with_429(
     client,
     admin_token,
     ports,
-    clock,  # noqa: ANN001
+    clock,
 ) -> None:
     clock.set(clock())
     admin = ApiClient(client, admin_token)
@@ -86,7 +86,7 @@ def test_failed_tokens_from_one_address_are_stopped_with_429(
     assert_problem(client.get("/api/v1/departments", headers=BAD), 401)
 
 
-def test_the_window_slides_rather_than_resetting(client, clock) -> None:  # noqa: ANN001
+def test_the_window_slides_rather_than_resetting(client, clock) -> None:
     clock.set(clock())
     for _ in range(3):
         assert_problem(client.get("/api/v1/departments", headers=BAD), 401)
@@ -101,7 +101,7 @@ def test_the_window_slides_rather_than_resetting(client, clock) -> None:  # noqa
     assert_problem(client.get("/api/v1/departments", headers=BAD), 401)
 
 
-def test_successful_use_is_never_counted(client, admin_token) -> None:  # noqa: ANN001
+def test_successful_use_is_never_counted(client, admin_token) -> None:
     admin = ApiClient(client, admin_token)
     assert_problem(client.get("/api/v1/departments", headers=BAD), 401)
     assert_problem(client.get("/api/v1/departments"), 401)  # no header counts as a failure
@@ -111,7 +111,7 @@ def test_successful_use_is_never_counted(client, admin_token) -> None:  # noqa: 
     assert_throttled(client.get("/api/v1/departments", headers=BAD))
 
 
-def test_forwarded_for_headers_do_not_buy_new_attempts(client) -> None:  # noqa: ANN001
+def test_forwarded_for_headers_do_not_buy_new_attempts(client) -> None:
     """Without EAKTE_PROXY_COUNT the caller's own X-Forwarded-For is not believed."""
     for n in range(3):
         headers = {**BAD, "X-Forwarded-For": f"198.51.100.{n}"}
@@ -120,7 +120,7 @@ def test_forwarded_for_headers_do_not_buy_new_attempts(client) -> None:  # noqa:
     assert_throttled(client.get("/api/v1/departments", headers=spoofed))
 
 
-def test_ipv6_addresses_count_per_64(client, admin_token) -> None:  # noqa: ANN001
+def test_ipv6_addresses_count_per_64(client, admin_token) -> None:
     for n in range(3):
         neighbour = from_address(client, f"2001:db8:1:2::{n + 1}")
         assert_problem(neighbour.get("/api/v1/departments", headers=BAD), 401)
@@ -135,7 +135,7 @@ def test_an_optional_limit_on_all_requests_per_address(
     client,
     admin_token,
     ports,
-    clock,  # noqa: ANN001
+    clock,
 ) -> None:
     clock.set(clock())
     admin = ApiClient(client, admin_token)
@@ -153,7 +153,7 @@ def test_an_optional_limit_on_all_requests_per_address(
 
 
 @pytest.mark.parametrize("limits", [{"token_failures_per_address": 0}], ids=["token-limit-off"])
-def test_a_limit_of_zero_switches_it_off(client) -> None:  # noqa: ANN001
+def test_a_limit_of_zero_switches_it_off(client) -> None:
     for _ in range(60):
         assert_problem(client.get("/api/v1/departments", headers=BAD), 401)
 
@@ -161,7 +161,7 @@ def test_a_limit_of_zero_switches_it_off(client) -> None:  # noqa: ANN001
 @pytest.mark.parametrize("limits", [{}], ids=["defaults"])
 def test_the_defaults_stop_guessing_but_not_busy_integrations(
     client,
-    admin_token,  # noqa: ANN001
+    admin_token,
 ) -> None:
     admin = ApiClient(client, admin_token)
     for _ in range(120):
@@ -176,7 +176,7 @@ def test_the_defaults_stop_guessing_but_not_busy_integrations(
 @pytest.mark.parametrize("limits", [{}], ids=["defaults"])
 def test_valid_tokens_pass_from_an_address_that_has_just_failed_200_times(
     client,
-    admin_token,  # noqa: ANN001
+    admin_token,
 ) -> None:
     """A town hall behind one NAT: a misconfigured app keeps failing, everyone else works."""
     for _ in range(200):

@@ -12,11 +12,11 @@ from tests.api.test_documents import add_version, upload
 from tests.helpers import assert_problem, audit_events
 
 
-def _denied(ports, action: str) -> list:  # noqa: ANN001
+def _denied(ports, action: str) -> list:
     return [e for e in audit_events(ports, action=action) if e.outcome == "denied"]
 
 
-def test_withdrawing_an_unknown_grant_is_a_denied_event(town, ports):  # noqa: ANN001
+def test_withdrawing_an_unknown_grant_is_a_denied_event(town, ports):
     case_file = town.case_file()
     missing = uuid.uuid4()
     assert_problem(town.lea.delete(f"/case-files/{case_file['id']}/grants/{missing}"), 404)
@@ -24,7 +24,7 @@ def test_withdrawing_an_unknown_grant_is_a_denied_event(town, ports):  # noqa: A
     assert (event.actor, event.object_id, event.department) == ("lea", str(missing), "32")
 
 
-def test_releasing_an_unknown_or_released_hold_is_a_denied_event(town, ports):  # noqa: ANN001
+def test_releasing_an_unknown_or_released_hold_is_a_denied_event(town, ports):
     case_file = town.case_file()
     assert_problem(town.rita.post(f"/legal-holds/{uuid.uuid4()}/release", {"reason": "x"}), 404)
     hold = town.rita.post("/legal-holds", {"case_file": case_file["id"], "reason": "Klage"})
@@ -36,7 +36,7 @@ def test_releasing_an_unknown_or_released_hold_is_a_denied_event(town, ports):  
     assert denied[-1].department == "32"
 
 
-def test_filing_into_a_closed_case_file_is_a_denied_event(town, ports):  # noqa: ANN001
+def test_filing_into_a_closed_case_file_is_a_denied_event(town, ports):
     case_file = town.case_file()
     document = upload(town.anna, case_file["id"], b"Bescheid").get_json()
     assert town.anna.post(f"/case-files/{case_file['id']}/close").status_code == 200
@@ -47,7 +47,7 @@ def test_filing_into_a_closed_case_file_is_a_denied_event(town, ports):  # noqa:
     assert (event.object_id, event.department) == (document["id"], "32")
 
 
-def test_an_unknown_version_is_a_denied_event(town, ports):  # noqa: ANN001
+def test_an_unknown_version_is_a_denied_event(town, ports):
     case_file = town.case_file()
     document = upload(town.anna, case_file["id"], b"Bescheid").get_json()
     assert_problem(town.anna.get(f"/documents/{document['id']}/versions/9/content"), 404)
@@ -55,7 +55,7 @@ def test_an_unknown_version_is_a_denied_event(town, ports):  # noqa: ANN001
     assert (event.actor, event.object_id) == ("anna", document["id"])
 
 
-def test_a_form_without_csrf_token_is_a_denied_event_without_the_token(app, town, ports):  # noqa: ANN001
+def test_a_form_without_csrf_token_is_a_denied_event_without_the_token(app, town, ports):
     browser = app.test_client()
     forged = browser.post("/anmelden", data={"benutzername": "anna", "passwort": "x"})
     assert forged.status_code == 400
@@ -73,13 +73,13 @@ def test_a_form_without_csrf_token_is_a_denied_event_without_the_token(app, town
     assert not audit_events(ports, action="auth.sign_in")  # the form was never looked at
 
 
-def test_a_replay_is_audited_and_a_caller_who_lost_access_is_refused(town, ports):  # noqa: ANN001
+def test_a_replay_is_audited_and_a_caller_who_lost_access_is_refused(town, ports):
     case_file = town.case_file(title="Bauantrag Lindenstraße 4")
     path = f"/case-files/{case_file['id']}"
     grant = town.lea.post(f"{path}/grants", {"principal": "ben", "permission": "write"})
     assert grant.status_code == 201
 
-    def file_it():  # noqa: ANN202
+    def file_it():
         fields = {"file": FileStorage(io.BytesIO(b"Stellungnahme Amt 50"), "stellungnahme.txt")}
         return post_multipart_with_key(town.ben, f"{path}/documents", fields, "amt50-0815")
 
@@ -108,7 +108,7 @@ def test_a_replay_is_audited_and_a_caller_who_lost_access_is_refused(town, ports
     assert len(_denied(ports, "document.create")) == 2  # the fresh one and the replay
 
 
-def test_a_replayed_case_file_creation_rechecks_the_department_role(town, ports):  # noqa: ANN001
+def test_a_replayed_case_file_creation_rechecks_the_department_role(town, ports):
     body = {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung Café Linde"}
     headers = {"Idempotency-Key": "portal-1"}
     assert town.anna.post("/case-files", body, headers=headers).status_code == 201
@@ -122,7 +122,7 @@ def test_a_replayed_case_file_creation_rechecks_the_department_role(town, ports)
     assert len(audit_events(ports, action="idempotency.replay")) == 1
 
 
-def post_multipart_with_key(who, path: str, fields: dict, key: str):  # noqa: ANN001, ANN201
+def post_multipart_with_key(who, path: str, fields: dict, key: str):
     boundary, body = encode_multipart(fields, boundary="eakte-test")  # same bytes each time
     return who.client.post(
         "/api/v1" + path,

@@ -21,15 +21,15 @@ from tests.helpers import assert_problem, audit_events, years_ago
 
 
 @pytest.fixture
-def rolf(town):  # noqa: ANN001, ANN201
+def rolf(town):
     """A second records manager, for the four eyes."""
     return town.person("rolf", roles=["records_manager"])
 
 
-def closed_file(  # noqa: ANN201
-    town,  # noqa: ANN001
+def closed_file(
+    town,
     title: str = "Wohngeldantrag Familie Sommer",
-    who=None,  # noqa: ANN001
+    who=None,
     *,
     long_ago: bool = True,
     confidential: bool = False,
@@ -50,11 +50,11 @@ def closed_file(  # noqa: ANN201
     return closed, response.get_json()
 
 
-def run_as_system(system, as_of: dt.date):  # noqa: ANN001, ANN201
+def run_as_system(system, as_of: dt.date):
     return retention.run_retention(system, as_of=as_of)
 
 
-def test_closing_sets_the_retention_date_and_reopening_clears_it(town) -> None:  # noqa: ANN001
+def test_closing_sets_the_retention_date_and_reopening_clears_it(town) -> None:
     closed, _ = closed_file(town)
     year = int(closed["closed_at"][:4])
     assert closed["retain_until"] == f"{year + 6}-12-31"
@@ -66,7 +66,7 @@ def test_closing_sets_the_retention_date_and_reopening_clears_it(town) -> None: 
     assert_problem(town.anna.post(f"/case-files/{closed['id']}/reopen"), 404)
 
 
-def test_a_rule_change_reevaluates_closed_files_and_is_audited(town, ports) -> None:  # noqa: ANN001
+def test_a_rule_change_reevaluates_closed_files_and_is_audited(town, ports) -> None:
     closed, _ = closed_file(town)
     year = int(closed["closed_at"][:4])
     assert_problem(town.ben.patch("/file-plan/50.30", {"retention_years": 30}), 403)
@@ -81,7 +81,7 @@ def test_a_rule_change_reevaluates_closed_files_and_is_audited(town, ports) -> N
     assert event.details["case_files_reevaluated"] == 1
 
 
-def test_due_list_follows_the_date(town) -> None:  # noqa: ANN001
+def test_due_list_follows_the_date(town) -> None:
     closed, _ = closed_file(town)
     retain = dt.date.fromisoformat(closed["retain_until"])
     before = town.rita.get("/retention/due", query_string={"as_of": retain.isoformat()})
@@ -95,7 +95,7 @@ def test_due_list_follows_the_date(town) -> None:  # noqa: ANN001
     assert_problem(town.ben.get("/retention/due"), 403)
 
 
-def test_legal_holds_are_placed_listed_released_and_audited(town, ports) -> None:  # noqa: ANN001
+def test_legal_holds_are_placed_listed_released_and_audited(town, ports) -> None:
     closed, _ = closed_file(town)
     body = {"case_file": closed["id"], "reason": "Klageverfahren VG Musterstadt 3 K 12/26"}
     assert_problem(town.ben.post("/legal-holds", body), 403)
@@ -117,7 +117,7 @@ def test_legal_holds_are_placed_listed_released_and_audited(town, ports) -> None
     ]
 
 
-def test_the_run_proposes_due_unheld_files_once(town, system) -> None:  # noqa: ANN001
+def test_the_run_proposes_due_unheld_files_once(town, system) -> None:
     due, _ = closed_file(town)
     held, _ = closed_file(town, title="Wohngeld Familie Winter")
     not_due = town.case_file(title="Noch offen")
@@ -140,7 +140,7 @@ def test_four_eyes_destroy_the_file_and_leave_a_tombstone_and_certificate(
     town,
     ports,
     system,
-    rolf,  # noqa: ANN001
+    rolf,
 ) -> None:
     closed, document = closed_file(town)
     drain(ports)
@@ -201,7 +201,7 @@ def _tomorrow() -> dt.datetime:
     return dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
 
 
-def test_a_proposal_by_a_person_needs_one_more_approval(town, ports, rolf) -> None:  # noqa: ANN001
+def test_a_proposal_by_a_person_needs_one_more_approval(town, ports, rolf) -> None:
     closed, document = closed_file(town)
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     ran = town.rita.post("/retention/run", {"as_of": as_of.isoformat()}).get_json()
@@ -215,7 +215,7 @@ def test_a_proposal_by_a_person_needs_one_more_approval(town, ports, rolf) -> No
     assert_problem(town.ben.get(f"/documents/{document['id']}"), 410)
 
 
-def test_a_hold_placed_after_the_proposal_keeps_the_file(town, system, rolf) -> None:  # noqa: ANN001
+def test_a_hold_placed_after_the_proposal_keeps_the_file(town, system, rolf) -> None:
     closed, document = closed_file(town)
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     [proposal_id] = run_as_system(system, as_of).proposals
@@ -228,7 +228,7 @@ def test_a_hold_placed_after_the_proposal_keeps_the_file(town, system, rolf) -> 
     assert town.ben.get(f"/documents/{document['id']}/content").status_code == 200
 
 
-def test_a_rejected_proposal_keeps_the_files_and_is_not_repeated(town, system) -> None:  # noqa: ANN001
+def test_a_rejected_proposal_keeps_the_files_and_is_not_repeated(town, system) -> None:
     closed, document = closed_file(town)
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     [proposal_id] = run_as_system(system, as_of).proposals
@@ -243,7 +243,7 @@ def test_a_rejected_proposal_keeps_the_files_and_is_not_repeated(town, system) -
     assert town.ben.get(f"/documents/{document['id']}/content").status_code == 200
 
 
-def test_a_file_in_a_proposal_cannot_be_reopened(town, system) -> None:  # noqa: ANN001
+def test_a_file_in_a_proposal_cannot_be_reopened(town, system) -> None:
     closed, _ = closed_file(town)
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     run_as_system(system, as_of)
@@ -254,7 +254,7 @@ def test_a_file_in_a_proposal_cannot_be_reopened(town, system) -> None:  # noqa:
     assert town.ben.get(f"/case-files/{closed['id']}").get_json()["status"] == "closed"
 
 
-def test_bad_input_changes_nothing(town) -> None:  # noqa: ANN001
+def test_bad_input_changes_nothing(town) -> None:
     assert_problem(town.rita.get("/retention/due", query_string={"as_of": "gestern"}), 422)
     assert_problem(town.rita.post("/legal-holds", {"case_file": "x", "reason": "r"}), 422)
     unknown = {"case_file": "00000000-0000-0000-0000-000000000000", "reason": "r"}
@@ -268,7 +268,7 @@ def test_bad_input_changes_nothing(town) -> None:  # noqa: ANN001
     )
 
 
-def test_a_run_may_look_past_today_only_as_a_preview(town, ports, clock) -> None:  # noqa: ANN001
+def test_a_run_may_look_past_today_only_as_a_preview(town, ports, clock) -> None:
     closed, document = closed_file(town, long_ago=False)  # due in seven years
     future = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     problem = assert_problem(town.rita.post("/retention/run", {"as_of": future.isoformat()}), 422)
@@ -297,7 +297,7 @@ def test_nothing_is_destroyed_before_its_date_whatever_the_proposal_said(
     town,
     ports,
     system,
-    rolf,  # noqa: ANN001
+    rolf,
 ) -> None:
     closed, document = closed_file(town)
     [proposal_id] = retention.run_retention(system).proposals  # due today
@@ -319,7 +319,7 @@ def test_nothing_is_destroyed_before_its_date_whatever_the_proposal_said(
     assert json.loads(certificate["certificate"])["case_files"][0]["destroyed"] == []
 
 
-def test_the_due_list_hides_confidential_titles_from_who_may_not_read_them(town) -> None:  # noqa: ANN001
+def test_the_due_list_hides_confidential_titles_from_who_may_not_read_them(town) -> None:
     plain, _ = closed_file(town)
     secret, _ = closed_file(town, title="Wohngeld Familie Geheim", confidential=True)
     listed = town.rita.get("/retention/due").get_json()["items"]

@@ -29,14 +29,14 @@ LETTER = (
 )
 
 
-def upload_text(who, case_file_id, text: str, filename="bescheid.txt", **form):  # noqa: ANN001, ANN201
+def upload_text(who, case_file_id, text: str, filename="bescheid.txt", **form):
     fields = {"file": FileStorage(io.BytesIO(text.encode()), filename), **form}
     response = post_multipart(who, f"/case-files/{case_file_id}/documents", fields)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
-def drain(ports) -> int:  # noqa: ANN001
+def drain(ports) -> int:
     """What the worker does each tick, until the outbox is empty."""
     from eakte.services.indexing import drain as drain_batch
 
@@ -46,25 +46,25 @@ def drain(ports) -> int:  # noqa: ANN001
     return settled
 
 
-def search(who, q: str, **params):  # noqa: ANN001, ANN201
+def search(who, q: str, **params):
     return who.get("/search", query_string={"q": q, **params})
 
 
-def found(who, q: str, **params) -> list[str]:  # noqa: ANN001
+def found(who, q: str, **params) -> list[str]:
     response = search(who, q, **params)
     assert response.status_code == 200, response.get_json()
     return [hit["document"] for hit in response.get_json()["items"]]
 
 
 @pytest.fixture
-def letter(town, ports):  # noqa: ANN001, ANN201
+def letter(town, ports):
     case_file = town.case_file()
     document = upload_text(town.anna, case_file["id"], LETTER, title="Bescheid Bauantrag")
     drain(ports)
     return case_file, document
 
 
-def test_german_word_forms_find_the_document_and_are_marked(town, letter) -> None:  # noqa: ANN001
+def test_german_word_forms_find_the_document_and_are_marked(town, letter) -> None:
     case_file, document = letter
     for query in ("Genehmigung", "Bauantrag", "lindenstrasse", '"Grundstück in der"'):
         response = search(town.anna, query)
@@ -82,7 +82,7 @@ def test_german_word_forms_find_the_document_and_are_marked(town, letter) -> Non
     assert "<mark>Genehmigungen</mark>" in " ".join(snippets)
 
 
-def test_words_are_anded_and_phrases_keep_their_order(town, letter) -> None:  # noqa: ANN001
+def test_words_are_anded_and_phrases_keep_their_order(town, letter) -> None:
     assert len(found(town.anna, "Genehmigung Lindenstraße")) == 1
     assert found(town.anna, "Genehmigung Abrissverfügung") == []
     assert len(found(town.anna, "Genehmigung OR Abrissverfügung")) == 1
@@ -90,7 +90,7 @@ def test_words_are_anded_and_phrases_keep_their_order(town, letter) -> None:  # 
     assert found(town.anna, '"in der Grundstück"') == []
 
 
-def test_title_reference_and_filename_are_searchable(town, ports) -> None:  # noqa: ANN001
+def test_title_reference_and_filename_are_searchable(town, ports) -> None:
     case_file = town.case_file(title="Gaststättenerlaubnis Hirschwirt")
     document = upload_text(
         town.anna, case_file["id"], "kein passender Inhalt", filename="lageplan_nord.txt"
@@ -101,7 +101,7 @@ def test_title_reference_and_filename_are_searchable(town, ports) -> None:  # no
     assert found(town.anna, "lageplan") == [document["id"]]
 
 
-def test_document_shows_its_extraction_status(town, ports) -> None:  # noqa: ANN001
+def test_document_shows_its_extraction_status(town, ports) -> None:
     case_file = town.case_file()
     document = upload_text(town.anna, case_file["id"], LETTER)
     assert document["extraction_status"] == "pending"
@@ -112,7 +112,7 @@ def test_document_shows_its_extraction_status(town, ports) -> None:  # noqa: ANN
     assert versions["items"][0]["extraction_status"] == "extracted"
 
 
-def test_a_new_version_replaces_the_indexed_text(town, ports, letter) -> None:  # noqa: ANN001
+def test_a_new_version_replaces_the_indexed_text(town, ports, letter) -> None:
     _, document = letter
     fields = {
         "file": FileStorage(io.BytesIO(b"Widerspruchsbescheid zur Nutzungsuntersagung"), "v2.txt")
@@ -124,7 +124,7 @@ def test_a_new_version_replaces_the_indexed_text(town, ports, letter) -> None:  
     assert found(town.anna, "Genehmigung") == []
 
 
-def test_other_department_sees_total_zero_and_no_snippet(town, letter) -> None:  # noqa: ANN001
+def test_other_department_sees_total_zero_and_no_snippet(town, letter) -> None:
     body = search(town.ben, "Genehmigung").get_json()
     assert body == {"items": [], "next": None, "total": 0}
     assert found(town.carla, "Genehmigung") != []  # a reader of 32 does find it
@@ -136,7 +136,7 @@ def test_a_grant_opens_the_file_and_its_expiry_closes_it_without_reindexing(
     town,
     ports,
     clock,
-    letter,  # noqa: ANN001
+    letter,
 ) -> None:
     case_file, document = letter
     expires = (clock() + dt.timedelta(days=2)).isoformat()
@@ -152,7 +152,7 @@ def test_a_grant_opens_the_file_and_its_expiry_closes_it_without_reindexing(
     assert table_outbox(ports) == 0  # nothing was re-indexed for the expiry
 
 
-def test_revoking_a_grant_reindexes_the_file_through_the_outbox(town, ports, letter) -> None:  # noqa: ANN001
+def test_revoking_a_grant_reindexes_the_file_through_the_outbox(town, ports, letter) -> None:
     case_file, document = letter
     grant = town.lea.post(
         f"/case-files/{case_file['id']}/grants", {"principal": "bea", "permission": "read"}
@@ -166,7 +166,7 @@ def test_revoking_a_grant_reindexes_the_file_through_the_outbox(town, ports, let
     assert search(town.bea, "Genehmigung").get_json()["total"] == 0
 
 
-def test_a_confidential_file_drops_out_for_department_members(town, ports, letter) -> None:  # noqa: ANN001
+def test_a_confidential_file_drops_out_for_department_members(town, ports, letter) -> None:
     case_file, document = letter
     etag = town.anna.get(f"/case-files/{case_file['id']}").headers["ETag"]
     response = town.lea.patch(
@@ -178,7 +178,7 @@ def test_a_confidential_file_drops_out_for_department_members(town, ports, lette
     assert found(town.lea, "Genehmigung") == [document["id"]]  # named when she made it confidential
 
 
-def test_filters_narrow_the_hits(town, ports, clock) -> None:  # noqa: ANN001
+def test_filters_narrow_the_hits(town, ports, clock) -> None:
     first = town.case_file()
     second = town.case_file(department="32.1")
     a = upload_text(town.anna, first["id"], "Lärmschutz Gutachten")
@@ -197,7 +197,7 @@ def test_filters_narrow_the_hits(town, ports, clock) -> None:  # noqa: ANN001
     assert found(town.anna, "Lärmschutz", until=earlier) == [a["id"]]
 
 
-def test_pages_follow_the_cursor_and_total_stays(town, ports) -> None:  # noqa: ANN001
+def test_pages_follow_the_cursor_and_total_stays(town, ports) -> None:
     case_file = town.case_file()
     ids = {
         upload_text(town.anna, case_file["id"], f"Sondernutzung Nummer {i}")["id"] for i in range(5)
@@ -229,12 +229,12 @@ def test_pages_follow_the_cursor_and_total_stays(town, ports) -> None:  # noqa: 
         ("-Bauantrag", "at least one word"),
     ],
 )
-def test_bad_queries_get_a_readable_400(town, q: str, words: str) -> None:  # noqa: ANN001
+def test_bad_queries_get_a_readable_400(town, q: str, words: str) -> None:
     problem = assert_problem(search(town.anna, q), 400, "invalid-query")
     assert words in problem["detail"]
 
 
-def test_engine_syntax_is_just_text(town, letter) -> None:  # noqa: ANN001
+def test_engine_syntax_is_just_text(town, letter) -> None:
     for query in ("access_keys:*", "Genehmigung^10 (", "title:[a TO z]", "Genehmigung)"):
         response = search(town.anna, query)
         assert response.status_code == 200, (query, response.get_json())
@@ -242,7 +242,7 @@ def test_engine_syntax_is_just_text(town, letter) -> None:  # noqa: ANN001
     assert_problem(search(town.anna, "*"), 400, "invalid-query")
 
 
-def test_search_needs_a_token_and_is_audited(town, ports, letter) -> None:  # noqa: ANN001
+def test_search_needs_a_token_and_is_audited(town, ports, letter) -> None:
     from tests.helpers import ApiClient
 
     assert_problem(search(ApiClient(town.client, None), "Genehmigung"), 401)
@@ -253,7 +253,7 @@ def test_search_needs_a_token_and_is_audited(town, ports, letter) -> None:  # no
     assert events[-1].details["query"] == "Genehmigung"
 
 
-def test_ready_reports_outbox_lag(town, ports, client, clock) -> None:  # noqa: ANN001
+def test_ready_reports_outbox_lag(town, ports, client, clock) -> None:
     case_file = town.case_file()
     upload_text(town.anna, case_file["id"], LETTER)
     clock.advance(seconds=30)
@@ -265,7 +265,7 @@ def test_ready_reports_outbox_lag(town, ports, client, clock) -> None:  # noqa: 
     assert client.get("/api/v1/health/ready").get_json()["outbox"]["pending"] == 0
 
 
-def test_uploads_succeed_while_the_index_is_locked_and_drain_later(town, ports) -> None:  # noqa: ANN001
+def test_uploads_succeed_while_the_index_is_locked_and_drain_later(town, ports) -> None:
     """Another process holding the index's writer is the embedded index being unavailable."""
     case_file = town.case_file()
     ports.search_index.close()  # let go of our own writer, as a worker restart would
@@ -279,7 +279,7 @@ def test_uploads_succeed_while_the_index_is_locked_and_drain_later(town, ports) 
     assert table_outbox(ports) == 3
     assert search(town.anna, "Genehmigung").get_json()["total"] == 0
     del blocker
-    other = None  # noqa: F841 - the writer's lock goes with its last reference
+    other = None
     import gc
 
     gc.collect()
@@ -287,16 +287,16 @@ def test_uploads_succeed_while_the_index_is_locked_and_drain_later(town, ports) 
     assert sorted(found(town.anna, "Genehmigung")) == sorted(documents)
 
 
-def table_outbox(ports) -> int:  # noqa: ANN001
+def table_outbox(ports) -> int:
     with ports.session_factory() as session:
         return session.query(SearchOutbox).count()
 
 
-def test_unknown_case_file_filter_finds_nothing(town, letter) -> None:  # noqa: ANN001
+def test_unknown_case_file_filter_finds_nothing(town, letter) -> None:
     assert found(town.anna, "Genehmigung", case_file=str(uuid.uuid4())) == []
 
 
-def test_a_batch_whose_extraction_was_stopped_is_indexed_later_with_its_text(  # noqa: ANN001
+def test_a_batch_whose_extraction_was_stopped_is_indexed_later_with_its_text(
     town, ports, tmp_path
 ) -> None:
     """A stop signal that ends the extraction child (the service is being stopped) hands

@@ -20,7 +20,7 @@ DESTROYED_TEXT = "Wohngeldbescheid für Familie Sommer, Lindenstraße 4: Einkomm
 KEPT_TEXT = "Wohngeldbescheid für Familie Winter, Birkenweg 9."
 
 
-def hits(who, q: str) -> tuple[int, list[str], str]:  # noqa: ANN001
+def hits(who, q: str) -> tuple[int, list[str], str]:
     """Total, document ids and every highlight as one text."""
     response = search(who, q)
     assert response.status_code == 200, response.get_json()
@@ -32,7 +32,7 @@ def hits(who, q: str) -> tuple[int, list[str], str]:  # noqa: ANN001
     )
 
 
-def in_the_index(ports, q: str, document_id: str) -> bool:  # noqa: ANN001
+def in_the_index(ports, q: str, document_id: str) -> bool:
     """Asks the index itself, past the service: is the document still in there?"""
     with ports.session_factory() as session:
         department = session.scalar(sa.select(Department.id).where(Department.code == "50"))
@@ -40,7 +40,7 @@ def in_the_index(ports, q: str, document_id: str) -> bool:  # noqa: ANN001
     return document_id in {hit.document_id for hit in ports.search_index.search(query).hits}
 
 
-def pending_outbox(ports) -> int:  # noqa: ANN001
+def pending_outbox(ports) -> int:
     with ports.session_factory() as session:
         return session.scalar(sa.select(sa.func.count()).select_from(SearchOutbox))
 
@@ -49,7 +49,7 @@ def test_right_after_a_destruction_search_serves_nothing_of_the_file(
     town,
     ports,
     system,
-    clock,  # noqa: ANN001
+    clock,
 ) -> None:
     now = clock()
     clock.set(now.replace(year=now.year - 12, day=min(now.day, 28)))  # closed long ago
@@ -95,7 +95,7 @@ def test_right_after_a_destruction_search_serves_nothing_of_the_file(
 def test_a_stale_index_without_queued_removals_still_serves_no_destroyed_hit(
     town,
     ports,
-    system,  # noqa: ANN001
+    system,
 ) -> None:
     """An index restored from an old backup, say: nothing tells the engine to leave the
     document out, so the page check drops it (the total cannot know better)."""
@@ -110,7 +110,7 @@ def test_a_stale_index_without_queued_removals_still_serves_no_destroyed_hit(
     assert (found, highlights) == ([], "")
 
 
-def test_a_shredded_latest_version_leaves_search_at_once(town, ports, system) -> None:  # noqa: ANN001
+def test_a_shredded_latest_version_leaves_search_at_once(town, ports, system) -> None:
     """Withdrawal is per document too, not only per disposed case file."""
     case_file = town.case_file(town.ben, title="Wohngeld", file_plan="50.30", department="50")
     shredded = upload_text(town.ben, case_file["id"], DESTROYED_TEXT, title="Bescheid Sommer")

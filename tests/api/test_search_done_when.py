@@ -85,7 +85,7 @@ def search_env(backend: str, request: pytest.FixtureRequest) -> dict[str, str]:
     return {"EAKTE_SEARCH_URL": clone.url, "EAKTE_SEARCH_INDEX": f"eakte-{uuid.uuid4().hex[:8]}"}
 
 
-def upload(who, case_file_id: str, filename: str, content: bytes) -> str:  # noqa: ANN001
+def upload(who, case_file_id: str, filename: str, content: bytes) -> str:
     fields = {"file": FileStorage(io.BytesIO(content), filename)}
     response = post_multipart(who, f"/case-files/{case_file_id}/documents", fields)
     assert response.status_code == 201, response.get_json()
@@ -95,7 +95,7 @@ def upload(who, case_file_id: str, filename: str, content: bytes) -> str:  # noq
 def test_every_format_is_found_by_an_inflected_form_within_the_department(
     town,
     ports,
-    ocr,  # noqa: ANN001
+    ocr,
 ) -> None:
     case_file = town.case_file(title="Sammelakte Musterbetrieb")
     uploaded = {}
@@ -122,7 +122,7 @@ def ocr() -> None:
     require_ocr()
 
 
-def test_reindex_swaps_without_a_failed_query(town, ports, system) -> None:  # noqa: ANN001
+def test_reindex_swaps_without_a_failed_query(town, ports, system) -> None:
     case_file = town.case_file()
     documents = [
         upload(town.anna, case_file["id"], f"b{i}.txt", f"Baugenehmigungen Nummer {i}".encode())
@@ -135,7 +135,7 @@ def test_reindex_swaps_without_a_failed_query(town, ports, system) -> None:  # n
     def rebuild() -> None:
         try:
             indexing.reindex(system)
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+        except Exception as error:  # reported by the assertion below
             failures.append(error)
         finally:
             done.set()
@@ -158,7 +158,7 @@ def test_reindex_swaps_without_a_failed_query(town, ports, system) -> None:  # n
 
 
 @pytest.mark.parametrize("backend", ["embedded"], indirect=True)
-def test_uploads_succeed_while_the_embedded_index_is_locked(town, ports) -> None:  # noqa: ANN001
+def test_uploads_succeed_while_the_embedded_index_is_locked(town, ports) -> None:
     """Another process holding the index's writer is what 'down' means for a folder."""
     case_file = town.case_file()
     ports.search_index.check()
@@ -174,7 +174,7 @@ def test_uploads_succeed_while_the_embedded_index_is_locked(town, ports) -> None
 
 
 @pytest.fixture
-def stoppable_search(request: pytest.FixtureRequest):  # noqa: ANN201
+def stoppable_search(request: pytest.FixtureRequest):
     """An osmem-server of this test's own on a fixed port, so it can be stopped and restarted."""
     address = closed_port_url().removeprefix("http://")
     servers = [start_search_server(address)]
@@ -191,7 +191,7 @@ def test_uploads_succeed_while_elasticsearch_is_down_and_drain_after_restart(
     town,
     ports,
     client,
-    stoppable_search,  # noqa: ANN001
+    stoppable_search,
 ) -> None:
     servers, restart = stoppable_search
     # Point the app at the stoppable server (the per-test clone stays unused).

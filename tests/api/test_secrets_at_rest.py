@@ -11,7 +11,7 @@ from eakte.services import passwords
 from tests.web.test_sign_in import PASSWORD, sign_in
 
 
-def database_text(ports) -> str:  # noqa: ANN001
+def database_text(ports) -> str:
     """Every value of every row of every table, as one string to search in."""
     values = []
     with ports.session_factory() as session:
@@ -29,7 +29,7 @@ def test_no_plain_token_session_id_or_password_is_stored_or_logged(
     app,
     town,
     ports,
-    caplog,  # noqa: ANN001
+    caplog,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     passwords.set_password(town.system, "anna", PASSWORD)

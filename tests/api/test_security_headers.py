@@ -14,13 +14,13 @@ from tests.helpers import ApiClient, assert_problem
 WEB = Path(__file__).resolve().parents[2] / "eakte" / "web"
 
 
-def directives(response) -> dict[str, str]:  # noqa: ANN001
+def directives(response) -> dict[str, str]:
     policy = response.headers["Content-Security-Policy"]
     parts = [part.strip().split(None, 1) for part in policy.split(";") if part.strip()]
     return {part[0]: part[1] if len(part) > 1 else "" for part in parts}
 
 
-def assert_common(response) -> None:  # noqa: ANN001
+def assert_common(response) -> None:
     headers = response.headers
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] in ("same-origin", "no-referrer")
@@ -32,12 +32,12 @@ def assert_common(response) -> None:  # noqa: ANN001
     assert "Strict-Transport-Security" not in headers  # plain HTTP: no HSTS
 
 
-def assert_not_framable(response) -> None:  # noqa: ANN001
+def assert_not_framable(response) -> None:
     assert directives(response)["frame-ancestors"] == "'none'"
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_every_api_answer_carries_the_headers(client, admin_token) -> None:  # noqa: ANN001
+def test_every_api_answer_carries_the_headers(client, admin_token) -> None:
     admin = ApiClient(client, admin_token)
     answers = {
         "public": client.get("/api/v1/health"),
@@ -63,7 +63,7 @@ def test_every_api_answer_carries_the_headers(client, admin_token) -> None:  # n
         assert response.headers["Content-Disposition"] == 'attachment; filename="api.json"'
 
 
-def test_pages_allow_only_our_own_scripts_and_no_framing(app, client) -> None:  # noqa: ANN001
+def test_pages_allow_only_our_own_scripts_and_no_framing(app, client) -> None:
     sign_in = client.get("/anmelden")
     missing = client.get("/gibt-es-nicht")
     with client.get("/static/upload.js") as script:
@@ -102,7 +102,7 @@ def test_the_templates_need_no_inline_script_or_style() -> None:
     assert offenders == []
 
 
-def test_hsts_only_when_the_request_came_over_https(client) -> None:  # noqa: ANN001
+def test_hsts_only_when_the_request_came_over_https(client) -> None:
     secure = client.get("/api/v1/health", base_url="https://eakte.example")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
     assert int(re.search(r"max-age=(\d+)", secure.headers["Strict-Transport-Security"])[1]) >= (
@@ -117,7 +117,7 @@ def test_hsts_only_when_the_request_came_over_https(client) -> None:  # noqa: AN
 
 
 @pytest.fixture
-def proxied_client(settings, clock):  # noqa: ANN001, ANN201
+def proxied_client(settings, clock):
     """The app behind one trusted TLS-terminating proxy (EAKTE_PROXY_COUNT=1)."""
     app = create_app(dataclasses.replace(settings, proxy_count=1))
     app.config["TESTING"] = True
@@ -127,7 +127,7 @@ def proxied_client(settings, clock):  # noqa: ANN001, ANN201
     app.extensions["eakte"].session_factory.kw["bind"].dispose()
 
 
-def test_behind_a_trusted_proxy_https_is_seen_and_hsts_sent(proxied_client) -> None:  # noqa: ANN001
+def test_behind_a_trusted_proxy_https_is_seen_and_hsts_sent(proxied_client) -> None:
     behind = proxied_client.get("/api/v1/health", headers={"X-Forwarded-Proto": "https"})
     assert behind.status_code == 200
     assert behind.headers["Strict-Transport-Security"].startswith("max-age=")

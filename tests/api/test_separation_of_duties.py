@@ -21,7 +21,7 @@ SECRET = b"Gewerbeuntersagung: vertrauliche Angaben zur Zuverlaessigkeit"
 
 
 @pytest.fixture
-def document(town):  # noqa: ANN001, ANN201
+def document(town):
     """A document in Ordnungsamt 32 (which has a lead, lea), and its content path."""
     case_file = town.case_file()
     response = upload(town.anna, case_file["id"], SECRET, title="Anhörung")
@@ -29,7 +29,7 @@ def document(town):  # noqa: ANN001, ANN201
     return {"case_file": case_file, "content": f"/documents/{response.get_json()['id']}/content"}
 
 
-def _denied(ports, action: str, who: str = "admin") -> list:  # noqa: ANN001
+def _denied(ports, action: str, who: str = "admin") -> list:
     return [e for e in audit_events(ports, action=action, outcome="denied") if e.actor == who]
 
 

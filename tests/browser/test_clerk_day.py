@@ -15,7 +15,7 @@ LETTER = "Die Baugenehmigungen wurden erteilt."
 SEARCH_TIMEOUT = 20
 
 
-def search_until_hit(page, base_url: str, query: str, reference: str):  # noqa: ANN001, ANN201
+def search_until_hit(page, base_url: str, query: str, reference: str):
     """Search through the header box until the worker has indexed the hit (poll, max 20 s)."""
     page.fill("#kopf-suche", query)
     page.press("#kopf-suche", "Enter")

@@ -37,12 +37,12 @@ FOCUSED = """() => {
 }"""
 
 
-def assert_no_axe_violations(page, what: str) -> None:  # noqa: ANN001
+def assert_no_axe_violations(page, what: str) -> None:
     violations = axe_violations(page)
     assert not violations, f"axe-core on {what} ({page.url}):\n{describe_violations(violations)}"
 
 
-def open_case_file(page, base_url: str, title: str) -> None:  # noqa: ANN001
+def open_case_file(page, base_url: str, title: str) -> None:
     """Open a case file from the list "Meine Akten"."""
     page.goto(f"{base_url}/akten")
     row = page.locator("main tbody tr").filter(has_text=title).first
@@ -51,7 +51,7 @@ def open_case_file(page, base_url: str, title: str) -> None:  # noqa: ANN001
     expect(page.get_by_role("heading", level=1)).to_contain_text(title)
 
 
-def create_records_manager(page, base_url: str, password: str) -> None:  # noqa: ANN001
+def create_records_manager(page, base_url: str, password: str) -> None:
     """As admin: a new person with the role records_manager and a password."""
     page.goto(f"{base_url}/verwaltung")
     page.fill("#person-username", SECOND_MANAGER)
@@ -69,14 +69,14 @@ def create_records_manager(page, base_url: str, password: str) -> None:  # noqa:
     expect(page.get_by_role("status")).to_contain_text("Das vorläufige Passwort wurde gesetzt")
 
 
-def confirm_records_manager(page, base_url: str) -> None:  # noqa: ANN001
+def confirm_records_manager(page, base_url: str) -> None:
     """As the first records manager: approve the second one on Bestätigungen."""
     page.goto(f"{base_url}/bestaetigungen")
     page.get_by_role("button", name=f"Rolle für {SECOND_MANAGER} bestätigen").click()
     expect(page.get_by_role("status")).to_contain_text("Die Rolle ist bestätigt")
 
 
-def choose_own_password(page, base_url: str, temporary: str) -> None:  # noqa: ANN001
+def choose_own_password(page, base_url: str, temporary: str) -> None:
     """After an admin's reset every page leads to Passwort ändern first."""
     page.goto(f"{base_url}/aufbewahrung")
     page.wait_for_url("**/passwort")

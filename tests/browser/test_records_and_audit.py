@@ -9,7 +9,7 @@ from tests.browser.support import playwright_or_skip
 expect = playwright_or_skip().expect
 
 
-def close_a_new_case_file(page_for, base_url: str, title: str) -> str:  # noqa: ANN001
+def close_a_new_case_file(page_for, base_url: str, title: str) -> str:
     """a.schmidt creates and closes a case file; returns its Aktenzeichen."""
     page = page_for("a.schmidt")
     page.goto(f"{base_url}/akten/neu")

@@ -18,7 +18,7 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture(params=["file", "s3"])
-def store(request, tmp_path):  # noqa: ANN001, ANN201
+def store(request, tmp_path):
     if request.param == "file":
         return FileSystemBlobStore(tmp_path / "objects")
     server = request.getfixturevalue("s3_server")
@@ -33,7 +33,7 @@ def key() -> str:
     return f"v1/{uuid.uuid4()}"
 
 
-def chunks(data: bytes, size: int = 100_000):  # noqa: ANN201
+def chunks(data: bytes, size: int = 100_000):
     return (data[i : i + size] for i in range(0, len(data), size))
 
 
@@ -76,7 +76,7 @@ def test_a_short_stream_stores_nothing(store):
 def test_a_failing_stream_stores_nothing(store):
     name = key()
 
-    def broken():  # noqa: ANN202
+    def broken():
         yield os.urandom(MIB)
         raise RuntimeError("client went away")
 

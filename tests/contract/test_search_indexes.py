@@ -43,7 +43,7 @@ JANUARY = dt.datetime(2026, 1, 15, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(params=["embedded", "elasticsearch"])
-def search_index(request, tmp_path):  # noqa: ANN001, ANN201
+def search_index(request, tmp_path):
     if request.param == "embedded":
         try:
             from eakte.search.embedded import EmbeddedIndex
@@ -65,7 +65,7 @@ def search_index(request, tmp_path):  # noqa: ANN001, ANN201
     clone.close()
 
 
-def doc(document_id: str | None = None, text: str = "", **metadata) -> IndexedDocument:  # noqa: ANN003
+def doc(document_id: str | None = None, text: str = "", **metadata) -> IndexedDocument:
     """A document in department A with plain defaults; keyword arguments override metadata."""
     fields = {
         "document_id": document_id or str(uuid.uuid4()),
@@ -350,7 +350,7 @@ def test_withdrawn_documents_are_left_out_before_counting_and_paging(search_inde
 
 
 @pytest.fixture
-def two_departments(search_index) -> SearchIndex:  # noqa: ANN001
+def two_departments(search_index) -> SearchIndex:
     search_index.index(
         [
             doc(
@@ -507,7 +507,7 @@ def test_an_aborted_rebuild_leaves_the_live_index_untouched(search_index):
 
 
 @pytest.fixture
-def es_index(search_server, es_compat):  # noqa: ANN001, ANN201
+def es_index(search_server, es_compat):
     clone = search_server.clone()
     index = ElasticsearchIndex([clone.url], alias=f"eakte-test-{uuid.uuid4().hex[:12]}")
     yield index
@@ -559,7 +559,7 @@ def test_elasticsearch_live_index_is_versioned_behind_the_alias(es_index):
     assert not client.indices.exists(index=f"{es_index.alias}-000001")
 
 
-def test_elasticsearch_processes_racing_to_create_the_index_share_one(search_server, es_compat):  # noqa: ANN001
+def test_elasticsearch_processes_racing_to_create_the_index_share_one(search_server, es_compat):
     clone = search_server.clone()
     alias = f"eakte-test-{uuid.uuid4().hex[:12]}"
     indexes = [ElasticsearchIndex([clone.url], alias=alias) for _ in range(6)]
@@ -570,7 +570,7 @@ def test_elasticsearch_processes_racing_to_create_the_index_share_one(search_ser
         barrier.wait()
         try:
             index.check()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=start, args=(index,)) for index in indexes]

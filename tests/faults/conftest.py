@@ -32,7 +32,7 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3(tmp_path: Path):  # noqa: ANN201
+def s3(tmp_path: Path):
     """A SeaweedFS server of the test's own (stopped and started by some tests)."""
     from tests.s3server import start_s3_server
 

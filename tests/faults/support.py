@@ -268,5 +268,5 @@ class S3StoreView:
 
     def partials(self) -> list[str]:
         # minio-py has no public call for ListMultipartUploads.
-        result = self.client._list_multipart_uploads(self.bucket, prefix="v1/")  # noqa: SLF001
+        result = self.client._list_multipart_uploads(self.bucket, prefix="v1/")
         return [upload.object_name for upload in result.uploads]

@@ -46,7 +46,7 @@ def runner() -> Iterator[ExtractionRunner]:
         yield runner
 
 
-def timed(runner: ExtractionRunner, content: bytes, media_type: str, filename: str):  # noqa: ANN201
+def timed(runner: ExtractionRunner, content: bytes, media_type: str, filename: str):
     """The result and the CPU seconds the extraction child (and its tesseract) spent on it.
 
     CPU time, not wall time: what these bounds are about is work, and a busy host (CI

@@ -87,7 +87,7 @@ def file_part(filename: str, content: bytes, *, name: str = "file", media_type: 
     return headers, content
 
 
-def post_raw(who, case_file_id: str, body: bytes, boundary: bytes):  # noqa: ANN001, ANN201
+def post_raw(who, case_file_id: str, body: bytes, boundary: bytes):
     return who.client.post(
         f"/api/v1/case-files/{case_file_id}/documents",
         data=body,
@@ -96,7 +96,7 @@ def post_raw(who, case_file_id: str, body: bytes, boundary: bytes):  # noqa: ANN
     )
 
 
-def stored_objects(settings) -> list[Path]:  # noqa: ANN001
+def stored_objects(settings) -> list[Path]:
     root = Path(settings.storage_url.removeprefix("file://"))
     return sorted(path for path in root.rglob("*") if path.is_file())
 
@@ -120,7 +120,7 @@ def assert_safe_stored_name(name: str) -> None:
 
 
 @pytest.fixture
-def case_file(town):  # noqa: ANN001, ANN201
+def case_file(town):
     return town.case_file()
 
 
@@ -351,7 +351,7 @@ def test_the_query_parser_parses_or_refuses_but_never_crashes(text):
 
 
 @pytest.fixture
-def indexed(town, ports):  # noqa: ANN001, ANN201
+def indexed(town, ports):
     from tests.api.test_search import upload_text
 
     case_file = town.case_file()

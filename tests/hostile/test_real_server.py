@@ -39,7 +39,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance, S
 
 
 @pytest.fixture(scope="module")
-def case_file(node) -> str:  # noqa: ANN001
+def case_file(node) -> str:
     _, server, token = node
     for path, body in [
         ("/departments", {"code": "32", "name": "Ordnungsamt"}),

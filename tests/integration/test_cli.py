@@ -296,7 +296,7 @@ def _file_a_document(env: dict[str, str], data: bytes) -> str:
     return document["id"]
 
 
-def _download(env: dict[str, str], document_id: str):  # noqa: ANN202
+def _download(env: dict[str, str], document_id: str):
     from eakte import create_app
     from eakte.config import Settings
     from tests.helpers import ApiClient

@@ -72,7 +72,7 @@ class Node:
 
 
 @pytest.fixture(scope="module")
-def node(s3_server, search_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:  # noqa: ANN001
+def node(s3_server, search_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     tmp = tmp_path_factory.mktemp("graceful")
     with contextlib.ExitStack() as cleanup:
         backends = shared_backends(cleanup, s3_server, search_server, "eakte_graceful")
@@ -152,14 +152,14 @@ class SlowUpload(threading.Thread):
             conn.send(tail)
             response = conn.getresponse()
             self.answer = (response.status, response.read())
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:  # reported by the test
             self.error = error
         finally:
             self.started.set()
             conn.close()
 
 
-def test_sigterm_during_a_large_upload_finishes_it_then_exits(node: Node, stopped_at_end) -> None:  # noqa: ANN001
+def test_sigterm_during_a_large_upload_finishes_it_then_exits(node: Node, stopped_at_end) -> None:
     anna = node.tokens["anna"]
     server = node.instance.serve()
     case_file = _case_file(server, anna, "Bauakte Marktplatz 1")
@@ -214,7 +214,7 @@ def _assert_rows_match_objects(node: Node) -> None:
 
 def test_sigterm_during_indexing_loses_nothing_and_indexes_nothing_twice(
     node: Node,
-    stopped_at_end,  # noqa: ANN001
+    stopped_at_end,
 ) -> None:
     anna = node.tokens["anna"]
     server = node.instance.serve()
@@ -339,7 +339,7 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
-def test_sigterm_stops_serve_with_its_built_in_worker_cleanly(node: Node, stopped_at_end) -> None:  # noqa: ANN001
+def test_sigterm_stops_serve_with_its_built_in_worker_cleanly(node: Node, stopped_at_end) -> None:
     """The one-box default: `eakte serve` runs the background worker as its own process."""
     server = node.instance.serve(extra=("--worker",))
     background = wait_until(lambda: _background_worker(server), 30, "the built-in worker")

@@ -37,7 +37,7 @@ def test_concurrent_workers_index_each_document_once(
     ports,
     settings,
     extractor,
-    monkeypatch,  # noqa: ANN001
+    monkeypatch,
 ) -> None:
     monkeypatch.setattr(indexing, "BATCH", 4)  # small batches, so the workers interleave
     case_files = [town.case_file(title=f"Sammelakte {n}")["id"] for n in range(3)]
@@ -56,7 +56,7 @@ def test_concurrent_workers_index_each_document_once(
             start.wait(timeout=30)
             while (count := indexing.drain(worker_ports)) or indexing.outbox_lag(ports).pending:
                 settled[number] += count
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:  # reported below
             errors.append(error)
         finally:
             worker_ports.search_index.close()

@@ -88,7 +88,7 @@ def _ok(answer: tuple[int, dict, Any], status: int = 200) -> Any:
 @pytest.fixture(scope="module")
 def deployment(
     s3_server, search_server, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Deployment]:  # noqa: ANN001
+) -> Iterator[Deployment]:
     tmp = tmp_path_factory.mktemp("multi-node")
     with contextlib.ExitStack() as cleanup:
         backends = shared_backends(cleanup, s3_server, search_server, "eakte_multi")
@@ -169,7 +169,7 @@ def shared_backends(
     cleanup: contextlib.ExitStack,
     s3_server,
     search_server,
-    prefix: str,  # noqa: ANN001
+    prefix: str,
 ) -> Backends:
     """Fresh database, bucket and index for one test module; `cleanup` removes them."""
     bucket = f"eakte-{uuid.uuid4().hex[:12]}"
@@ -189,7 +189,7 @@ def shared_backends(
     return Backends(database_url, bucket, search.url, index, env)
 
 
-def remove_bucket(s3_server, bucket: str) -> None:  # noqa: ANN001
+def remove_bucket(s3_server, bucket: str) -> None:
     client = s3_server.client()
     if client.bucket_exists(bucket):
         for obj in client.list_objects(bucket, recursive=True, include_version=True):
@@ -210,7 +210,7 @@ def _case_file(server: Server, token: str, file_plan: str, department: str, titl
     return _ok(server.call("POST", "/case-files", token=token, body=body), 201)
 
 
-def test_parallel_creates_on_both_nodes_get_unique_gap_free_references(deployment) -> None:  # noqa: ANN001
+def test_parallel_creates_on_both_nodes_get_unique_gap_free_references(deployment) -> None:
     node = _file_plan_node(deployment, "32.40")
     count = 40
     anna = deployment.tokens["anna"]
@@ -233,7 +233,7 @@ def test_parallel_creates_on_both_nodes_get_unique_gap_free_references(deploymen
     assert sorted(c["reference"] for c in listed) == sorted(references)
 
 
-def test_audit_seq_stays_contiguous_and_verifiable_under_load_on_both_nodes(deployment) -> None:  # noqa: ANN001
+def test_audit_seq_stays_contiguous_and_verifiable_under_load_on_both_nodes(deployment) -> None:
     anna, audrey = deployment.tokens["anna"], deployment.tokens["audrey"]
     case_files = [
         _case_file(deployment.servers[n % 2], anna, "32.10", "32", f"Akte {n}")["id"]
@@ -296,7 +296,7 @@ def _wait_until_sealed(engine: sa.Engine) -> None:
     wait_until(sealed, 30, "the workers to seal every audit event")
 
 
-def test_each_document_uploaded_on_both_nodes_is_indexed_once_and_findable(deployment) -> None:  # noqa: ANN001
+def test_each_document_uploaded_on_both_nodes_is_indexed_once_and_findable(deployment) -> None:
     anna = deployment.tokens["anna"]
     case_files = [
         _case_file(deployment.servers[n], anna, "32.10", "32", f"Sammelakte {n}")["id"]
@@ -348,7 +348,7 @@ def test_each_document_uploaded_on_both_nodes_is_indexed_once_and_findable(deplo
     assert set(versions.values()) == {1}, {d: v for d, v in versions.items() if v != 1}
 
 
-def test_retention_run_on_both_nodes_at_once_makes_one_proposal_per_group(deployment) -> None:  # noqa: ANN001
+def test_retention_run_on_both_nodes_at_once_makes_one_proposal_per_group(deployment) -> None:
     groups = {
         _file_plan_node(deployment, "32.90", retention_years=1, disposition="archive"): "32",
         _file_plan_node(deployment, "50.90", retention_years=2, disposition="destroy"): "50",

@@ -91,7 +91,7 @@ class Node:
 
 
 @pytest.fixture
-def node(tmp_path):  # noqa: ANN001, ANN201
+def node(tmp_path):
     instance = Instance(tmp_path, extra_env={"EAKTE_SEARCH_URL": closed_port_url()})
     try:
         yield Node(instance)
@@ -169,7 +169,7 @@ def test_metrics_add_up_over_all_processes_of_the_node(node: Node) -> None:
     assert metric(server, "eakte_database_up") == 1
 
 
-def test_a_worker_on_its_own_node_serves_its_own_metrics(tmp_path) -> None:  # noqa: ANN001
+def test_a_worker_on_its_own_node_serves_its_own_metrics(tmp_path) -> None:
     instance = Instance(tmp_path, extra_env={"EAKTE_SEARCH_URL": closed_port_url()})
     try:
         node = Node(instance, background_worker=False)

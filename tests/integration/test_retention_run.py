@@ -15,7 +15,7 @@ from tests.api.test_retention import closed_file
 
 
 @pytest.mark.postgres_only
-def test_two_runs_at_once_make_one_proposal(town, ports) -> None:  # noqa: ANN001
+def test_two_runs_at_once_make_one_proposal(town, ports) -> None:
     files = [closed_file(town, title=f"Wohngeld {n}")[0] for n in range(5)]
     as_of = dt.date.fromisoformat(files[0]["retain_until"]) + dt.timedelta(days=1)
     start = threading.Barrier(2)
@@ -27,7 +27,7 @@ def test_two_runs_at_once_make_one_proposal(town, ports) -> None:  # noqa: ANN00
             start.wait(timeout=30)
             try:
                 retention.run_retention(node, as_of=as_of)
-            except BaseException as error:  # noqa: BLE001 - reported below
+            except BaseException as error:  # reported below
                 errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(2)]

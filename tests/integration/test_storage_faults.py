@@ -19,7 +19,7 @@ def _multipart(data: bytes) -> tuple[str, bytes]:
     return encode_multipart(MultiDict({"file": FileStorage(io.BytesIO(data), "bescheid.pdf")}))
 
 
-def _upload(who, case_file_id, data: bytes):  # noqa: ANN001, ANN201
+def _upload(who, case_file_id, data: bytes):
     boundary, body = _multipart(data)
     return who.client.post(
         f"/api/v1/case-files/{case_file_id}/documents",
@@ -33,7 +33,7 @@ class TestS3Down:
     """A SeaweedFS server of its own, stopped and started again during the test."""
 
     @pytest.fixture
-    def s3(self, tmp_path):  # noqa: ANN001, ANN201
+    def s3(self, tmp_path):
         from tests.s3server import start_s3_server
 
         server = start_s3_server(tmp_path / "s3")
@@ -41,7 +41,7 @@ class TestS3Down:
         server.stop(graceful=False)
 
     @pytest.fixture
-    def storage_env(self, s3):  # noqa: ANN001, ANN201
+    def storage_env(self, s3):
         return s3_settings(s3, "akten")
 
     def test_503_with_retry_after_while_down_and_recovery_without_restart(
@@ -102,7 +102,7 @@ class TestS3Down:
 
 class TestObjectLock:
     @pytest.fixture
-    def storage_env(self, s3_server):  # noqa: ANN001, ANN201
+    def storage_env(self, s3_server):
         # Locked objects cannot be cleaned up: a bucket of its own, left to the server's tmp dir.
         bucket = f"locked-{os.urandom(4).hex()}"
         return {**s3_settings(s3_server, bucket), "EAKTE_S3_OBJECT_LOCK": "compliance"}

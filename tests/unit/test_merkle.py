@@ -22,7 +22,7 @@ def mth(leaves: list[bytes]) -> bytes:
     return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
 
 
-def stored(leaves: list[bytes]):  # noqa: ANN201
+def stored(leaves: list[bytes]):
     nodes = {}
     compact = merkle.CompactRange()
     for data in leaves:

@@ -12,7 +12,7 @@ START = "/akten"
 
 
 @pytest.fixture(scope="module")
-def request_context():  # noqa: ANN201
+def request_context():
     app = Flask(__name__)
     app.register_blueprint(blp)
     with app.test_request_context("/"):
@@ -29,7 +29,7 @@ def request_context():  # noqa: ANN201
         "/akten/neu",
     ],
 )
-def test_paths_on_this_site_are_kept(request_context, target: str) -> None:  # noqa: ANN001
+def test_paths_on_this_site_are_kept(request_context, target: str) -> None:
     assert safe_next(target) == target
 
 
@@ -64,5 +64,5 @@ def test_paths_on_this_site_are_kept(request_context, target: str) -> None:  # n
         "///evil.example",
     ],
 )
-def test_anything_else_goes_to_the_start_page(request_context, target: str | None) -> None:  # noqa: ANN001
+def test_anything_else_goes_to_the_start_page(request_context, target: str | None) -> None:
     assert safe_next(target) == START

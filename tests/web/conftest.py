@@ -9,11 +9,11 @@ from tests.web.test_sign_in import PASSWORD, sign_in
 
 
 @pytest.fixture
-def browser_for(app, town):  # noqa: ANN001, ANN201
+def browser_for(app, town):
     """A test client signed in as `username` (its password set by the operator first:
     one an admin sets is temporary), each with its own cookies."""
 
-    def make(username: str):  # noqa: ANN202
+    def make(username: str):
         passwords.set_password(town.system, username, PASSWORD)
         browser = app.test_client()
         assert sign_in(browser, username, PASSWORD).status_code == 302

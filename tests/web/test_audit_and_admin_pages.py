@@ -15,17 +15,17 @@ from tests.web.test_sign_in import csrf, sign_in
 PASSWORD = "Lindenhof-Sommer-2026"
 
 
-def text_of(response) -> str:  # noqa: ANN001
+def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def post_form(browser, page_path: str, action: str, data: dict):  # noqa: ANN001, ANN201
+def post_form(browser, page_path: str, action: str, data: dict):
     """Submit a form as a browser does: with the CSRF token of the page it sits on."""
     token = csrf(browser.get(page_path).get_data(as_text=True))
     return browser.post(action, data={"csrf": token, **data})
 
 
-def activity(town) -> dict:  # noqa: ANN001
+def activity(town) -> dict:
     case_file = town.case_file()
     town.ben.get(f"/case-files/{case_file['id']}")  # denied
     town.carla.get("/case-files")
@@ -33,19 +33,19 @@ def activity(town) -> dict:  # noqa: ANN001
 
 
 @pytest.fixture
-def audrey(browser_for):  # noqa: ANN001, ANN201
+def audrey(browser_for):
     return browser_for("audrey")
 
 
 @pytest.fixture
-def admin(browser_for):  # noqa: ANN001, ANN201
+def admin(browser_for):
     return browser_for("admin")
 
 
 # --- Protokoll ---------------------------------------------------------------------
 
 
-def test_the_auditor_sees_events_in_german_without_links_to_content(town, audrey) -> None:  # noqa: ANN001
+def test_the_auditor_sees_events_in_german_without_links_to_content(town, audrey) -> None:
     case_file = activity(town)
     response = audrey.get("/protokoll")
     assert response.status_code == 200
@@ -65,7 +65,7 @@ def test_the_auditor_sees_events_in_german_without_links_to_content(town, audrey
     assert "Protokoll" in page and 'aria-current="page"' in page
 
 
-def test_the_auditor_filters_by_action_person_and_outcome(town, audrey) -> None:  # noqa: ANN001
+def test_the_auditor_filters_by_action_person_and_outcome(town, audrey) -> None:
     case_file = activity(town)
     page = text_of(audrey.get("/protokoll?aktion=case_file.create"))
     rows = re.findall(r"<tr>\s*<td>\d+</td>.*?</tr>", page, re.S)
@@ -78,7 +78,7 @@ def test_the_auditor_filters_by_action_person_and_outcome(town, audrey) -> None:
     assert "Keine Ereignisse gefunden" in text_of(audrey.get("/protokoll?person=niemand"))
 
 
-def test_date_filters_are_checked_in_german(town, audrey) -> None:  # noqa: ANN001
+def test_date_filters_are_checked_in_german(town, audrey) -> None:
     activity(town)
     bad = audrey.get("/protokoll?von=gestern")
     assert bad.status_code == 422
@@ -88,7 +88,7 @@ def test_date_filters_are_checked_in_german(town, audrey) -> None:  # noqa: ANN0
     assert "Keine Ereignisse gefunden" in text_of(audrey.get("/protokoll?bis=2000-01-01"))
 
 
-def test_pages_of_events_follow_the_cursor(town, audrey) -> None:  # noqa: ANN001
+def test_pages_of_events_follow_the_cursor(town, audrey) -> None:
     for _ in range(30):
         town.carla.get("/case-files")
     first = text_of(audrey.get("/protokoll?person=carla"))
@@ -106,7 +106,7 @@ def test_pages_of_events_follow_the_cursor(town, audrey) -> None:  # noqa: ANN00
     assert "Zum Anfang" in second
 
 
-def test_verification_is_green_then_red_naming_the_changed_event(town, ports, audrey) -> None:  # noqa: ANN001
+def test_verification_is_green_then_red_naming_the_changed_event(town, ports, audrey) -> None:
     activity(town)
     page = text_of(post_form(audrey, "/protokoll", "/protokoll/pruefen", {}))
     match = re.search(r"Protokoll unversehrt \((\d+) Ereignisse geprüft\)", page)
@@ -128,7 +128,7 @@ def test_verification_is_green_then_red_naming_the_changed_event(town, ports, au
     assert [e.outcome for e in verified] == ["allowed", "failed"]
 
 
-def test_verification_keeps_the_filters_and_needs_the_form_token(town, audrey) -> None:  # noqa: ANN001
+def test_verification_keeps_the_filters_and_needs_the_form_token(town, audrey) -> None:
     activity(town)
     page = audrey.get("/protokoll?aktion=case_file.create").get_data(as_text=True)
     assert 'action="/protokoll/pruefen?aktion=case_file.create"' in page
@@ -139,7 +139,7 @@ def test_verification_keeps_the_filters_and_needs_the_form_token(town, audrey) -
     assert 'value="case_file.create"' in text_of(answer)
 
 
-def test_export_streams_jsonl_and_csv_and_is_audited(town, ports, audrey) -> None:  # noqa: ANN001
+def test_export_streams_jsonl_and_csv_and_is_audited(town, ports, audrey) -> None:
     activity(town)
     jsonl = audrey.get("/protokoll/export?format=jsonl")
     assert jsonl.status_code == 200
@@ -156,7 +156,7 @@ def test_export_streams_jsonl_and_csv_and_is_audited(town, ports, audrey) -> Non
     assert [e.details["format"] for e in exports] == ["jsonl", "csv"]
 
 
-def test_others_get_the_german_403_page(browser_for) -> None:  # noqa: ANN001
+def test_others_get_the_german_403_page(browser_for) -> None:
     anna = browser_for("anna")
     for path in ("/protokoll", "/protokoll/export?format=jsonl", "/verwaltung"):
         response = anna.get(path)
@@ -174,11 +174,11 @@ def test_others_get_the_german_403_page(browser_for) -> None:  # noqa: ANN001
     assert "Keine Berechtigung" in text_of(refused)
 
 
-def test_admins_do_not_read_the_protokoll(admin) -> None:  # noqa: ANN001
+def test_admins_do_not_read_the_protokoll(admin) -> None:
     assert admin.get("/protokoll").status_code == 403
 
 
-def test_signed_out_visitors_go_to_the_sign_in_page(client) -> None:  # noqa: ANN001
+def test_signed_out_visitors_go_to_the_sign_in_page(client) -> None:
     for path in ("/protokoll", "/verwaltung"):
         response = client.get(path)
         assert response.status_code == 302
@@ -188,7 +188,7 @@ def test_signed_out_visitors_go_to_the_sign_in_page(client) -> None:  # noqa: AN
 # --- Verwaltung ----------------------------------------------------------------------
 
 
-def test_the_admin_sees_departments_and_people(town, admin) -> None:  # noqa: ANN001
+def test_the_admin_sees_departments_and_people(town, admin) -> None:
     response = admin.get("/verwaltung")
     assert response.status_code == 200
     page = text_of(response)
@@ -200,7 +200,7 @@ def test_the_admin_sees_departments_and_people(town, admin) -> None:  # noqa: AN
     assert 'href="/verwaltung"' in page and 'aria-current="page"' in page
 
 
-def test_the_admin_creates_a_department_with_a_parent(admin, ports) -> None:  # noqa: ANN001
+def test_the_admin_creates_a_department_with_a_parent(admin, ports) -> None:
     response = post_form(
         admin,
         "/verwaltung",
@@ -215,7 +215,7 @@ def test_the_admin_creates_a_department_with_a_parent(admin, ports) -> None:  # 
     assert audit_events(ports, actor="admin", action="department.create")[-1].object_id == "32.2"
 
 
-def test_department_errors_are_shown_in_german_next_to_the_field(admin) -> None:  # noqa: ANN001
+def test_department_errors_are_shown_in_german_next_to_the_field(admin) -> None:
     taken = post_form(
         admin, "/verwaltung", "/verwaltung/aemter", {"code": "32", "name": "Noch eins"}
     )
@@ -234,7 +234,7 @@ def test_department_errors_are_shown_in_german_next_to_the_field(admin) -> None:
     assert "Dieses übergeordnete Amt gibt es nicht." in text_of(unknown)
 
 
-def test_forms_without_the_csrf_token_are_refused(admin) -> None:  # noqa: ANN001
+def test_forms_without_the_csrf_token_are_refused(admin) -> None:
     for path, data in (
         ("/verwaltung/aemter", {"code": "70", "name": "Umweltamt"}),
         ("/verwaltung/personen", {"username": "otto", "display_name": "Otto", "kind": "user"}),
@@ -248,7 +248,7 @@ def test_forms_without_the_csrf_token_are_refused(admin) -> None:  # noqa: ANN00
 
 def test_a_new_user_gets_a_password_a_membership_and_a_role_then_signs_in(
     app, admin, ports
-) -> None:  # noqa: ANN001
+) -> None:
     created = post_form(
         admin,
         "/verwaltung",
@@ -296,7 +296,7 @@ def test_a_new_user_gets_a_password_a_membership_and_a_role_then_signs_in(
     assert "Angemeldet als Maria Müller" in text_of(maria.get("/passwort"))
 
 
-def test_memberships_and_roles_are_removed_again(admin, ports) -> None:  # noqa: ANN001
+def test_memberships_and_roles_are_removed_again(admin, ports) -> None:
     page_path = "/verwaltung/personen/anna"
     page = text_of(admin.get(page_path))
     assert "32 Ordnungsamt" in page
@@ -321,7 +321,7 @@ def test_memberships_and_roles_are_removed_again(admin, ports) -> None:  # noqa:
     assert removals[-1].department == "32"
 
 
-def test_a_service_account_token_is_shown_once_and_never_again(admin, client, ports) -> None:  # noqa: ANN001
+def test_a_service_account_token_is_shown_once_and_never_again(admin, client, ports) -> None:
     created = post_form(
         admin,
         "/verwaltung",
@@ -358,7 +358,7 @@ def test_a_service_account_token_is_shown_once_and_never_again(admin, client, po
     assert audit_events(ports, actor="admin", action="token.revoke")
 
 
-def test_a_token_with_an_end_date_in_the_past_is_refused_in_german(admin) -> None:  # noqa: ANN001
+def test_a_token_with_an_end_date_in_the_past_is_refused_in_german(admin) -> None:
     page_path = "/verwaltung/personen/admin"
     refused = post_form(admin, page_path, f"{page_path}/schluessel", {"bis": "2000-01-01"})
     assert refused.status_code == 422
@@ -367,7 +367,7 @@ def test_a_token_with_an_end_date_in_the_past_is_refused_in_german(admin) -> Non
     assert "eakte_" not in page
 
 
-def test_new_person_errors_are_shown_in_german(admin) -> None:  # noqa: ANN001
+def test_new_person_errors_are_shown_in_german(admin) -> None:
     taken = post_form(
         admin,
         "/verwaltung",
@@ -388,7 +388,7 @@ def test_new_person_errors_are_shown_in_german(admin) -> None:  # noqa: ANN001
     assert "Bitte wählen Sie die Art des Kontos." in page
 
 
-def test_an_unknown_person_is_a_german_404(admin) -> None:  # noqa: ANN001
+def test_an_unknown_person_is_a_german_404(admin) -> None:
     response = admin.get("/verwaltung/personen/niemand")
     assert response.status_code == 404
     assert "Nicht gefunden" in text_of(response)

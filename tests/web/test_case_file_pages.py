@@ -18,22 +18,22 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 @pytest.fixture
-def anna(browser_for):  # noqa: ANN001, ANN201
+def anna(browser_for):
     return browser_for("anna")
 
 
 @pytest.fixture
-def akte(town):  # noqa: ANN001, ANN201
+def akte(town):
     return town.case_file(title="Gaststättenerlaubnis Hirschwirt")
 
 
-def page_of(client, path: str) -> str:  # noqa: ANN001
+def page_of(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_data(as_text=True)
 
 
-def upload(client, akte: dict, files: list[tuple[bytes, str]]):  # noqa: ANN001, ANN201
+def upload(client, akte: dict, files: list[tuple[bytes, str]]):
     """The plain form (no script); the token comes from the Akte page, or Meine Akten."""
     page = client.get(f"/akten/{akte['id']}").get_data(as_text=True)
     if 'name="csrf"' not in page:
@@ -44,7 +44,7 @@ def upload(client, akte: dict, files: list[tuple[bytes, str]]):  # noqa: ANN001,
     )
 
 
-def _stream(content: bytes):  # noqa: ANN202
+def _stream(content: bytes):
     import io
 
     return io.BytesIO(content)
@@ -54,7 +54,7 @@ def document_ids(page: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r'href="/dokumente/([0-9a-f-]{36})"', page)))
 
 
-def test_anna_creates_a_case_file_through_the_form(town, anna, clock) -> None:  # noqa: ANN001
+def test_anna_creates_a_case_file_through_the_form(town, anna, clock) -> None:
     clock.set(dt.datetime(2026, 3, 3, 9, tzinfo=dt.UTC))
     form = page_of(anna, "/akten/neu")
     assert "32.10 Gewerbeangelegenheiten" in form
@@ -77,7 +77,7 @@ def test_anna_creates_a_case_file_through_the_form(town, anna, clock) -> None:  
     assert reference in listing and created.headers["Location"].split("?")[0] in listing
 
 
-def test_a_missing_title_is_shown_in_german_next_to_the_field(anna) -> None:  # noqa: ANN001
+def test_a_missing_title_is_shown_in_german_next_to_the_field(anna) -> None:
     form = page_of(anna, "/akten/neu")
     response = anna.post(
         "/akten/neu", data={"csrf": csrf(form), "aktenplan": "32.10", "amt": "32", "titel": ""}
@@ -93,7 +93,7 @@ def test_a_missing_title_is_shown_in_german_next_to_the_field(anna) -> None:  # 
     assert "Diesen Eintrag gibt es im Aktenplan nicht." in unknown.get_data(as_text=True)
 
 
-def test_forms_without_csrf_are_refused(anna, akte) -> None:  # noqa: ANN001
+def test_forms_without_csrf_are_refused(anna, akte) -> None:
     refused = anna.post("/akten/neu", data={"aktenplan": "32.10", "amt": "32", "titel": "X"})
     assert refused.status_code == 400
     assert "Formular" in refused.get_data(as_text=True)
@@ -105,7 +105,7 @@ def test_forms_without_csrf_are_refused(anna, akte) -> None:  # noqa: ANN001
     assert refused.status_code == 400
 
 
-def test_two_files_uploaded_without_javascript_both_appear(anna, akte) -> None:  # noqa: ANN001
+def test_two_files_uploaded_without_javascript_both_appear(anna, akte) -> None:
     response = upload(anna, akte, [(b"Antrag", "antrag.txt"), (PDF, "bescheid.pdf")])
     assert response.status_code == 302
     page = page_of(anna, response.headers["Location"])
@@ -117,7 +117,7 @@ def test_two_files_uploaded_without_javascript_both_appear(anna, akte) -> None: 
     assert "Die Datei ist leer." in empty.get_data(as_text=True)
 
 
-def test_the_script_upload_gets_json(anna, akte) -> None:  # noqa: ANN001
+def test_the_script_upload_gets_json(anna, akte) -> None:
     page = page_of(anna, f"/akten/{akte['id']}")
     assert 'src="/static/upload.js"' in page and "data-upload" in page
     headers = {"X-Requested-With": "XMLHttpRequest"}
@@ -143,7 +143,7 @@ def test_the_script_upload_gets_json(anna, akte) -> None:  # noqa: ANN001
     }
 
 
-def test_a_new_version_shows_on_the_dokument_page(anna, akte) -> None:  # noqa: ANN001
+def test_a_new_version_shows_on_the_dokument_page(anna, akte) -> None:
     page = page_of(anna, upload(anna, akte, [(b"Entwurf", "bescheid.txt")]).headers["Location"])
     (document_id,) = document_ids(page)
     second = b"Bescheid, endgueltige Fassung"
@@ -164,7 +164,7 @@ def test_a_new_version_shows_on_the_dokument_page(anna, akte) -> None:  # noqa: 
     assert first.headers["Content-Disposition"].startswith('attachment; filename="bescheid.txt"')
 
 
-def test_preview_and_download_send_the_bytes_with_their_type(anna, akte) -> None:  # noqa: ANN001
+def test_preview_and_download_send_the_bytes_with_their_type(anna, akte) -> None:
     page = page_of(anna, upload(anna, akte, [(PNG, "plan.png")]).headers["Location"])
     (document_id,) = document_ids(page)
     document = page_of(anna, f"/dokumente/{document_id}")
@@ -189,7 +189,7 @@ def test_preview_and_download_send_the_bytes_with_their_type(anna, akte) -> None
     assert anna.get(f"/dokumente/{document_id}/inhalt?version=abc").status_code == 404
 
 
-def test_closing_shows_the_retention_date_then_closes(anna, akte, ports) -> None:  # noqa: ANN001
+def test_closing_shows_the_retention_date_then_closes(anna, akte, ports) -> None:
     today = ports.clock().astimezone(ports.timezone).date()
     page = page_of(anna, f"/akten/{akte['id']}")
     assert "Akte abschließen" in page
@@ -210,7 +210,7 @@ def test_closing_shows_the_retention_date_then_closes(anna, akte, ports) -> None
 def test_the_lead_grants_department_50_and_ben_sees_the_case_file(
     akte,
     browser_for,
-    anna,  # noqa: ANN001
+    anna,
 ) -> None:
     ben = browser_for("ben")
     assert akte["reference"] not in page_of(ben, "/akten")
@@ -247,7 +247,7 @@ def test_the_lead_grants_department_50_and_ben_sees_the_case_file(
     assert akte["reference"] not in page_of(ben, "/akten")
 
 
-def test_a_reader_sees_no_upload_form_and_cannot_upload(akte, browser_for) -> None:  # noqa: ANN001
+def test_a_reader_sees_no_upload_form_and_cannot_upload(akte, browser_for) -> None:
     carla = browser_for("carla")
     page = page_of(carla, f"/akten/{akte['id']}")
     assert "Gaststättenerlaubnis Hirschwirt" in page
@@ -260,7 +260,7 @@ def test_a_reader_sees_no_upload_form_and_cannot_upload(akte, browser_for) -> No
 def test_another_department_cannot_open_the_case_file_or_its_document(
     anna,
     akte,
-    browser_for,  # noqa: ANN001
+    browser_for,
 ) -> None:
     page = page_of(anna, upload(anna, akte, [(b"geheim", "intern.txt")]).headers["Location"])
     (document_id,) = document_ids(page)
@@ -278,7 +278,7 @@ def test_another_department_cannot_open_the_case_file_or_its_document(
         assert "Hirschwirt" not in text and "intern.txt" not in text and "geheim" not in text
 
 
-def test_meine_akten_filters_sorts_and_links(town, anna) -> None:  # noqa: ANN001
+def test_meine_akten_filters_sorts_and_links(town, anna) -> None:
     first = town.case_file(title="Gewerbeanmeldung Bäckerei Sommer")
     second = town.case_file(title="Gaststättenerlaubnis Hirschwirt")
     page = page_of(anna, "/akten?text=hirsch")

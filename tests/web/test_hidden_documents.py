@@ -7,7 +7,7 @@ import uuid
 from tests.api.test_documents import upload
 
 
-def test_the_web_page_of_a_hidden_document_is_the_page_of_an_unknown_one(town, browser_for):  # noqa: ANN001
+def test_the_web_page_of_a_hidden_document_is_the_page_of_an_unknown_one(town, browser_for):
     case_file = town.case_file()
     document = upload(town.anna, case_file["id"], b"Bescheid").get_json()
     ben = browser_for("ben")

@@ -18,7 +18,7 @@ MIB = 1024 * 1024
 SCRIPT = {"X-Requested-With": "XMLHttpRequest"}
 
 
-def post_file(client, path: str, page: str, content: bytes, name: str, headers=None):  # noqa: ANN001, ANN201
+def post_file(client, path: str, page: str, content: bytes, name: str, headers=None):
     """A multipart form built in memory: the test client would spool a large body to an
     unclosed temporary file of its own."""
     boundary, body = encode_multipart(
@@ -33,22 +33,22 @@ def post_file(client, path: str, page: str, content: bytes, name: str, headers=N
     )
 
 
-def upload(client, akte: dict, content: bytes, name: str, headers=None):  # noqa: ANN001, ANN201
+def upload(client, akte: dict, content: bytes, name: str, headers=None):
     page = page_of(client, f"/akten/{akte['id']}")
     return post_file(client, f"/akten/{akte['id']}/dokumente", page, content, name, headers)
 
 
 @pytest.fixture
-def anna(browser_for):  # noqa: ANN001, ANN201
+def anna(browser_for):
     return browser_for("anna")
 
 
 @pytest.fixture
-def akte(town):  # noqa: ANN001, ANN201
+def akte(town):
     return town.case_file(title="Bauantrag Lindenstraße 4")
 
 
-def test_a_file_over_one_mib_uploads_through_the_form_and_the_script(anna, akte, town) -> None:  # noqa: ANN001
+def test_a_file_over_one_mib_uploads_through_the_form_and_the_script(anna, akte, town) -> None:
     scanned = os.urandom(3 * MIB + 17)
     response = upload(anna, akte, scanned, "bauantrag-scan.pdf")
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -72,7 +72,7 @@ def test_a_file_over_one_mib_uploads_through_the_form_and_the_script(anna, akte,
 
 def test_a_file_over_the_limit_is_refused_with_the_limit_and_nothing_is_written(
     anna, akte, ports
-) -> None:  # noqa: ANN001
+) -> None:
     ports.settings = dataclasses.replace(ports.settings, max_upload_bytes=int(1.5 * MIB))
     page = page_of(anna, f"/akten/{akte['id']}")
     assert "Höchstens 1,5 MB je Datei." in page
@@ -94,7 +94,7 @@ def test_a_file_over_the_limit_is_refused_with_the_limit_and_nothing_is_written(
     assert upload(anna, akte, os.urandom(MIB), "passt.pdf").status_code == 302
 
 
-def test_a_new_version_over_the_limit_is_refused_with_the_limit(anna, akte, ports, town) -> None:  # noqa: ANN001
+def test_a_new_version_over_the_limit_is_refused_with_the_limit(anna, akte, ports, town) -> None:
     page = page_of(anna, upload(anna, akte, b"Entwurf", "antrag.txt").headers["Location"])
     (document_id,) = document_ids(page)
     ports.settings = dataclasses.replace(ports.settings, max_upload_bytes=2 * MIB)

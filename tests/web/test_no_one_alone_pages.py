@@ -8,7 +8,7 @@ from tests.web.test_audit_and_admin_pages import post_form, text_of
 
 def test_a_membership_the_admin_requests_holds_once_the_lead_confirms_it(
     town, browser_for, ports
-) -> None:  # noqa: ANN001
+) -> None:
     admin, lea, anna = browser_for("admin"), browser_for("lea"), browser_for("anna")
     page_path = "/verwaltung/personen/ben"
     requested = post_form(
@@ -35,7 +35,7 @@ def test_a_membership_the_admin_requests_holds_once_the_lead_confirms_it(
     assert [e.actor for e in audit_events(ports, action="membership.approve")][-1] == "lea"
 
 
-def test_a_records_manager_grant_waits_for_another_records_manager(town, browser_for) -> None:  # noqa: ANN001
+def test_a_records_manager_grant_waits_for_another_records_manager(town, browser_for) -> None:
     admin, rita = browser_for("admin"), browser_for("rita")
     page_path = "/verwaltung/personen/carla"
     granted = post_form(admin, page_path, f"{page_path}/rollen", {"role": "records_manager"})
@@ -47,7 +47,7 @@ def test_a_records_manager_grant_waits_for_another_records_manager(town, browser
     assert town.carla.get("/retention/due").status_code == 200
 
 
-def test_the_admin_page_offers_no_way_to_act_alone(town, browser_for) -> None:  # noqa: ANN001
+def test_the_admin_page_offers_no_way_to_act_alone(town, browser_for) -> None:
     admin = browser_for("admin")
     anna_page = text_of(admin.get("/verwaltung/personen/anna"))
     assert "Neuen Zugangsschlüssel ausstellen" not in anna_page
@@ -70,7 +70,7 @@ def test_the_admin_page_offers_no_way_to_act_alone(town, browser_for) -> None:  
     assert "hält nie dieselbe Person" in text_of(exclusive)
 
 
-def test_deactivating_an_account_ends_its_session_at_once(town, browser_for) -> None:  # noqa: ANN001
+def test_deactivating_an_account_ends_its_session_at_once(town, browser_for) -> None:
     admin, anna = browser_for("admin"), browser_for("anna")
     assert anna.get("/akten").status_code == 200
     done = post_form(

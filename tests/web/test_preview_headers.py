@@ -6,7 +6,7 @@ from tests.api.test_security_headers import assert_not_framable, directives
 from tests.web.test_case_file_pages import PDF, document_ids, upload
 
 
-def test_the_preview_may_be_framed_by_our_own_pages_only(town, browser_for) -> None:  # noqa: ANN001
+def test_the_preview_may_be_framed_by_our_own_pages_only(town, browser_for) -> None:
     anna = browser_for("anna")
     akte = town.case_file()
     listing = upload(anna, akte, [(PDF, "bescheid.pdf")])

@@ -11,7 +11,7 @@ HOSTILE = ["/\\evil.example", "/\\/evil.example/phish", "/\t/evil.example", "htt
 
 
 @pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example", "/\tjavascript:x"])
-def test_sign_in_with_a_hostile_weiter_lands_on_the_start_page(browser_for, target: str) -> None:  # noqa: ANN001
+def test_sign_in_with_a_hostile_weiter_lands_on_the_start_page(browser_for, target: str) -> None:
     anna = browser_for("anna")
     # Signed in already, the sign-in link with the hostile target leads home.
     again = anna.get("/anmelden", query_string={"weiter": target})
@@ -22,13 +22,13 @@ def test_sign_in_with_a_hostile_weiter_lands_on_the_start_page(browser_for, targ
     assert response.headers["Location"] == "/akten"
 
 
-def test_the_sign_in_form_does_not_carry_a_hostile_weiter(app, town) -> None:  # noqa: ANN001
+def test_the_sign_in_form_does_not_carry_a_hostile_weiter(app, town) -> None:
     page = app.test_client().get("/anmelden", query_string={"weiter": "/\\evil.example"})
     assert page.status_code == 200
     assert "evil.example" not in page.get_data(as_text=True)
 
 
-def test_the_new_version_form_ignores_a_hostile_weiter(browser_for, town) -> None:  # noqa: ANN001
+def test_the_new_version_form_ignores_a_hostile_weiter(browser_for, town) -> None:
     anna = browser_for("anna")
     akte = town.case_file(title="Bauantrag Lindenstraße 4")
     page = page_of(anna, upload(anna, akte, [(b"Entwurf", "antrag.txt")]).headers["Location"])

@@ -15,7 +15,7 @@ from tests.helpers import years_ago
 from tests.web.test_sign_in import csrf
 
 
-def text(response) -> str:  # noqa: ANN001
+def text(response) -> str:
     return response.get_data(as_text=True)
 
 
@@ -23,14 +23,14 @@ def text(response) -> str:  # noqa: ANN001
 
 
 @pytest.fixture
-def letter(town, ports):  # noqa: ANN001, ANN201
+def letter(town, ports):
     case_file = town.case_file(title="Bauantrag Sommer")
     document = upload_text(town.anna, case_file["id"], LETTER, title="Bescheid Bauantrag")
     drain(ports)
     return case_file, document
 
 
-def test_anna_finds_the_letter_with_marked_words_and_links(browser_for, letter) -> None:  # noqa: ANN001
+def test_anna_finds_the_letter_with_marked_words_and_links(browser_for, letter) -> None:
     case_file, document = letter
     anna = browser_for("anna")
     response = anna.get("/suche", query_string={"q": "Genehmigung"})
@@ -45,7 +45,7 @@ def test_anna_finds_the_letter_with_marked_words_and_links(browser_for, letter) 
     assert 'label for="q">Suchbegriff</label>' in page
 
 
-def test_ben_of_another_department_sees_no_hit_and_no_snippet(browser_for, letter) -> None:  # noqa: ANN001
+def test_ben_of_another_department_sees_no_hit_and_no_snippet(browser_for, letter) -> None:
     case_file, _ = letter
     page = text(browser_for("ben").get("/suche", query_string={"q": "Genehmigung"}))
     assert "0 Treffer" in page
@@ -53,7 +53,7 @@ def test_ben_of_another_department_sees_no_hit_and_no_snippet(browser_for, lette
     assert case_file["reference"] not in page and "Bescheid Bauantrag" not in page
 
 
-def test_markup_in_a_document_is_shown_escaped(browser_for, town, ports) -> None:  # noqa: ANN001
+def test_markup_in_a_document_is_shown_escaped(browser_for, town, ports) -> None:
     case_file = town.case_file()
     # An HTML page whose text (after extraction) holds a literal script tag.
     page_text = (
@@ -74,7 +74,7 @@ def test_markup_in_a_document_is_shown_escaped(browser_for, town, ports) -> None
     assert "<script" not in page and "<img" not in page and "<i>" not in page
 
 
-def test_filters_narrow_the_search_and_keep_their_values(browser_for, letter) -> None:  # noqa: ANN001
+def test_filters_narrow_the_search_and_keep_their_values(browser_for, letter) -> None:
     anna = browser_for("anna")
     pdf_only = text(anna.get("/suche", query_string={"q": "Genehmigung", "art": "application/pdf"}))
     assert "0 Treffer" in pdf_only
@@ -90,7 +90,7 @@ def test_filters_narrow_the_search_and_keep_their_values(browser_for, letter) ->
     assert "Bitte geben Sie ein Datum ein" in text(bad)
 
 
-def test_an_unclosed_quote_is_explained_in_german_next_to_the_field(browser_for, letter) -> None:  # noqa: ANN001
+def test_an_unclosed_quote_is_explained_in_german_next_to_the_field(browser_for, letter) -> None:
     response = browser_for("anna").get("/suche", query_string={"q": '"Grundstück in'})
     assert response.status_code == 400
     page = text(response)
@@ -99,7 +99,7 @@ def test_an_unclosed_quote_is_explained_in_german_next_to_the_field(browser_for,
     assert "not closed" not in page and "Treffer" not in page
 
 
-def test_results_are_paged_with_the_next_cursor(browser_for, town, ports) -> None:  # noqa: ANN001
+def test_results_are_paged_with_the_next_cursor(browser_for, town, ports) -> None:
     from eakte.web import search as search_page
 
     case_file = town.case_file()
@@ -116,7 +116,7 @@ def test_results_are_paged_with_the_next_cursor(browser_for, town, ports) -> Non
     assert "Weitere Treffer</a>" not in second and "Zum Anfang der Treffer" in second
 
 
-def test_the_search_page_needs_sign_in(client) -> None:  # noqa: ANN001
+def test_the_search_page_needs_sign_in(client) -> None:
     response = client.get("/suche?q=Genehmigung")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/anmelden")
@@ -125,7 +125,7 @@ def test_the_search_page_needs_sign_in(client) -> None:  # noqa: ANN001
 # -- Aufbewahrung -----------------------------------------------------------------
 
 
-def form_csrf(browser) -> str:  # noqa: ANN001
+def form_csrf(browser) -> str:
     return csrf(text(browser.get("/aufbewahrung")))
 
 
@@ -134,7 +134,7 @@ def proposal_ids(page: str) -> list[str]:
 
 
 @pytest.fixture
-def due_file(town):  # noqa: ANN001, ANN201
+def due_file(town):
     closed, _ = closed_file(town)
     as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     return closed, as_of
@@ -142,7 +142,7 @@ def due_file(town):  # noqa: ANN001, ANN201
 
 def test_rita_sees_due_files_places_and_releases_a_hold(
     browser_for, town, system, due_file
-) -> None:  # noqa: ANN001
+) -> None:
     closed, as_of = due_file
     rita = browser_for("rita")
     page = text(rita.get("/aufbewahrung", query_string={"stichtag": as_of.isoformat()}))
@@ -186,7 +186,7 @@ def test_rita_sees_due_files_places_and_releases_a_hold(
     assert "Keine aktiven Aussonderungssperren" in page
 
 
-def test_a_hold_by_aktenzeichen_or_the_address_of_the_case_file(browser_for, town) -> None:  # noqa: ANN001
+def test_a_hold_by_aktenzeichen_or_the_address_of_the_case_file(browser_for, town) -> None:
     case_file = town.case_file(title="Noch offen")
     other = town.case_file(title="Auch offen")
     rita = browser_for("rita")
@@ -216,7 +216,7 @@ def test_a_hold_by_aktenzeichen_or_the_address_of_the_case_file(browser_for, tow
     assert case_file["reference"] in text(rita.get("/aufbewahrung"))
 
 
-def test_four_eyes_destroy_and_the_certificate_pdf(browser_for, town, ports, due_file) -> None:  # noqa: ANN001
+def test_four_eyes_destroy_and_the_certificate_pdf(browser_for, town, ports, due_file) -> None:
     closed, as_of = due_file
     town.person("rolf", roles=["records_manager"])
     rita = browser_for("rita")
@@ -254,7 +254,7 @@ def test_rita_approves_a_run_by_the_system_and_rolf_completes_it(
     browser_for,
     town,
     system,
-    due_file,  # noqa: ANN001
+    due_file,
 ) -> None:
     _, as_of = due_file
     town.person("rolf", roles=["records_manager"])
@@ -276,7 +276,7 @@ def test_rita_approves_a_run_by_the_system_and_rolf_completes_it(
     assert "erledigt" in page and f"/aufbewahrung/vorschlaege/{proposal_id}/nachweis" in page
 
 
-def test_rejecting_needs_a_reason_and_keeps_the_files(browser_for, town, system, due_file) -> None:  # noqa: ANN001
+def test_rejecting_needs_a_reason_and_keeps_the_files(browser_for, town, system, due_file) -> None:
     closed, as_of = due_file
     [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
     rita = browser_for("rita")
@@ -291,7 +291,7 @@ def test_rejecting_needs_a_reason_and_keeps_the_files(browser_for, town, system,
     assert town.ben.get(f"/case-files/{closed['id']}").status_code == 200
 
 
-def test_an_archive_handover_is_downloaded_and_confirmed(browser_for, town, system) -> None:  # noqa: ANN001
+def test_an_archive_handover_is_downloaded_and_confirmed(browser_for, town, system) -> None:
     with years_ago(town.client):
         case_file = town.case_file(title="Gewerbeanmeldung Bäckerei Sommer")
         assert town.anna.post(f"/case-files/{case_file['id']}/close").status_code == 200
@@ -320,7 +320,7 @@ def test_an_archive_handover_is_downloaded_and_confirmed(browser_for, town, syst
     assert "erledigt" in page and "vom Archiv übernommen" in page
 
 
-def test_a_run_with_a_day_after_today_is_refused_in_german(browser_for, town) -> None:  # noqa: ANN001
+def test_a_run_with_a_day_after_today_is_refused_in_german(browser_for, town) -> None:
     closed, _ = closed_file(town, long_ago=False)  # due in seven years
     future = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     rita = browser_for("rita")
@@ -335,7 +335,7 @@ def test_a_run_with_a_day_after_today_is_refused_in_german(browser_for, town) ->
     assert town.rita.get("/disposition/proposals").get_json()["items"] == []
 
 
-def test_others_get_the_german_403_page(browser_for) -> None:  # noqa: ANN001
+def test_others_get_the_german_403_page(browser_for) -> None:
     response = browser_for("anna").get("/aufbewahrung")
     assert response.status_code == 403
     page = text(response)
@@ -343,7 +343,7 @@ def test_others_get_the_german_403_page(browser_for) -> None:  # noqa: ANN001
     assert 'href="/aufbewahrung"' not in page  # not in her navigation either
 
 
-def test_forms_without_the_csrf_token_are_refused(browser_for, town, system, due_file) -> None:  # noqa: ANN001
+def test_forms_without_the_csrf_token_are_refused(browser_for, town, system, due_file) -> None:
     _, as_of = due_file
     [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
     rita = browser_for("rita")

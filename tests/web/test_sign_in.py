@@ -18,7 +18,7 @@ def csrf(page: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
-def sign_in(client, username: str, password: str, **extra):  # noqa: ANN001, ANN201
+def sign_in(client, username: str, password: str, **extra):
     form = client.get("/anmelden").get_data(as_text=True)
     return client.post(
         "/anmelden",
@@ -27,18 +27,18 @@ def sign_in(client, username: str, password: str, **extra):  # noqa: ANN001, ANN
 
 
 @pytest.fixture
-def browser(app):  # noqa: ANN001, ANN201
+def browser(app):
     return app.test_client()
 
 
 @pytest.fixture
-def anna_password(town) -> str:  # noqa: ANN001
+def anna_password(town) -> str:
     """Set by the operator (`eakte password set`): one an admin sets is only temporary."""
     passwords.set_password(town.system, "anna", PASSWORD)
     return PASSWORD
 
 
-def test_signing_in_opens_meine_akten_with_a_safe_cookie(town, browser, anna_password) -> None:  # noqa: ANN001
+def test_signing_in_opens_meine_akten_with_a_safe_cookie(town, browser, anna_password) -> None:
     mine = town.case_file(title="Gaststättenerlaubnis Hirschwirt")
     theirs = town.case_file(town.ben, file_plan="50.30", department="50", title="Wohngeld Winter")
     response = sign_in(browser, "anna", anna_password)
@@ -55,7 +55,7 @@ def test_signing_in_opens_meine_akten_with_a_safe_cookie(town, browser, anna_pas
     assert 'lang="de"' in page
 
 
-def test_behind_https_the_cookie_is_secure(town, browser, anna_password) -> None:  # noqa: ANN001
+def test_behind_https_the_cookie_is_secure(town, browser, anna_password) -> None:
     form = browser.get("/anmelden", base_url="https://eakte.example").get_data(as_text=True)
     response = browser.post(
         "/anmelden",
@@ -70,7 +70,7 @@ def test_behind_https_the_cookie_is_secure(town, browser, anna_password) -> None
 
 def test_a_wrong_password_is_refused_in_german_and_audited(
     town, ports, browser, anna_password
-) -> None:  # noqa: ANN001
+) -> None:
     response = sign_in(browser, "anna", "falsch-falsch-falsch")
     assert response.status_code == 401
     page = response.get_data(as_text=True)
@@ -85,7 +85,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(
     town,
     browser,
     clock,
-    anna_password,  # noqa: ANN001
+    anna_password,
 ) -> None:
     for _ in range(5):
         assert sign_in(browser, "anna", "falsch-falsch-falsch").status_code == 401
@@ -94,14 +94,14 @@ def test_five_failures_lock_the_account_even_for_the_right_password(
     assert sign_in(browser, "anna", anna_password).status_code == 302
 
 
-def test_unknown_users_and_service_accounts_cannot_sign_in(town, browser) -> None:  # noqa: ANN001
+def test_unknown_users_and_service_accounts_cannot_sign_in(town, browser) -> None:
     town.person("fachverfahren", kind="service")
     refused = town.admin.post("/principals/fachverfahren/password", {"password": PASSWORD})
     assert_problem(refused, 422)
     assert sign_in(browser, "niemand", PASSWORD).status_code == 401
 
 
-def test_password_policy_and_admin_only(town) -> None:  # noqa: ANN001
+def test_password_policy_and_admin_only(town) -> None:
     assert_problem(town.admin.post("/principals/anna/password", {"password": "kurz"}), 422)
     problem = assert_problem(
         town.admin.post("/principals/anna/password", {"password": "anna-anna-anna-anna"}), 422
@@ -112,7 +112,7 @@ def test_password_policy_and_admin_only(town) -> None:  # noqa: ANN001
     assert_problem(town.anna.post("/principals/ben/password", {"password": PASSWORD}), 403)
 
 
-def test_forms_without_the_csrf_token_are_refused(town, browser, anna_password) -> None:  # noqa: ANN001
+def test_forms_without_the_csrf_token_are_refused(town, browser, anna_password) -> None:
     refused = browser.post("/anmelden", data={"benutzername": "anna", "passwort": anna_password})
     assert refused.status_code == 400
     assert "Formular" in refused.get_data(as_text=True)
@@ -121,7 +121,7 @@ def test_forms_without_the_csrf_token_are_refused(town, browser, anna_password) 
     assert browser.get("/akten").status_code == 200  # still signed in
 
 
-def test_sign_out_and_timeout_end_the_session(town, browser, clock, anna_password) -> None:  # noqa: ANN001
+def test_sign_out_and_timeout_end_the_session(town, browser, clock, anna_password) -> None:
     sign_in(browser, "anna", anna_password)
     page = browser.get("/akten").get_data(as_text=True)
     out = browser.post("/abmelden", data={"csrf": csrf(page)})
@@ -136,7 +136,7 @@ def test_sign_out_and_timeout_end_the_session(town, browser, clock, anna_passwor
 
 def test_a_new_password_ends_the_users_sessions_but_not_others(
     town, app, anna_password, ports
-) -> None:  # noqa: ANN001
+) -> None:
     """Whoever signed in with the old password (perhaps why it was changed) is out."""
     anna_here, anna_there, lea = app.test_client(), app.test_client(), app.test_client()
     passwords.set_password(town.system, "lea", PASSWORD)
@@ -166,7 +166,7 @@ def test_a_new_password_ends_the_users_sessions_but_not_others(
 
 def test_after_an_admins_reset_nothing_works_until_the_user_chose_a_new_password(
     town, browser, ports
-) -> None:  # noqa: ANN001
+) -> None:
     case_file = town.case_file()
     temporary = "Vorlaeufig-Rathaus-1"
     assert town.admin.post("/principals/anna/password", {"password": temporary}).status_code == 204
@@ -180,14 +180,22 @@ def test_after_an_admins_reset_nothing_works_until_the_user_chose_a_new_password
     token = csrf(text)
     wrong = browser.post(
         "/passwort",
-        data={"csrf": token, "aktuell": "falsch-falsch", "neu": "Eigenes-Passwort-42",
-              "wiederholung": "Eigenes-Passwort-42"},
+        data={
+            "csrf": token,
+            "aktuell": "falsch-falsch",
+            "neu": "Eigenes-Passwort-42",
+            "wiederholung": "Eigenes-Passwort-42",
+        },
     )
     assert wrong.status_code == 422 and "stimmt nicht" in wrong.get_data(as_text=True)
     done = browser.post(
         "/passwort",
-        data={"csrf": token, "aktuell": temporary, "neu": "Eigenes-Passwort-42",
-              "wiederholung": "Eigenes-Passwort-42"},
+        data={
+            "csrf": token,
+            "aktuell": temporary,
+            "neu": "Eigenes-Passwort-42",
+            "wiederholung": "Eigenes-Passwort-42",
+        },
     )
     assert done.status_code == 302
     assert browser.get(f"/akten/{case_file['id']}").status_code == 200
@@ -198,7 +206,7 @@ def test_after_an_admins_reset_nothing_works_until_the_user_chose_a_new_password
 def test_after_sign_in_the_user_returns_to_where_they_were_but_never_offsite(
     town,
     browser,
-    anna_password,  # noqa: ANN001
+    anna_password,
 ) -> None:
     assert browser.get("/akten?status=open").headers["Location"].startswith("/anmelden?weiter=")
     form = browser.get("/anmelden").get_data(as_text=True)
@@ -213,7 +221,7 @@ def test_after_sign_in_the_user_returns_to_where_they_were_but_never_offsite(
     assert offsite.headers["Location"] == "/akten"
 
 
-def test_pages_answer_german_errors_and_the_api_keeps_problem_json(browser, client) -> None:  # noqa: ANN001
+def test_pages_answer_german_errors_and_the_api_keeps_problem_json(browser, client) -> None:
     missing = browser.get("/gibt-es-nicht")
     assert missing.status_code == 404
     assert missing.mimetype == "text/html"
@@ -221,7 +229,7 @@ def test_pages_answer_german_errors_and_the_api_keeps_problem_json(browser, clie
     assert_problem(client.get("/api/v1/gibt-es-nicht"), 404)
 
 
-def test_eakte_password_set_reads_standard_input(town, settings, browser) -> None:  # noqa: ANN001
+def test_eakte_password_set_reads_standard_input(town, settings, browser) -> None:
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}

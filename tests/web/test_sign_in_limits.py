@@ -25,18 +25,18 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def passwords(town) -> None:  # noqa: ANN001
+def passwords(town) -> None:
     for username in ("anna", "ben", "carla"):
         passwords_service.set_password(town.system, username, PASSWORD)
 
 
-def browser_at(app, address: str):  # noqa: ANN001, ANN201
+def browser_at(app, address: str):
     browser = app.test_client()
     browser.environ_base["REMOTE_ADDR"] = address
     return browser
 
 
-def test_one_address_trying_many_usernames_is_stopped(app, ports, clock, passwords) -> None:  # noqa: ANN001
+def test_one_address_trying_many_usernames_is_stopped(app, ports, clock, passwords) -> None:
     clock.set(clock())
     attacker = browser_at(app, "203.0.113.5")
     for username in ("anna", "ben", "carla"):  # one guess each: no account reaches its lockout
@@ -70,7 +70,7 @@ def test_one_address_trying_many_usernames_is_stopped(app, ports, clock, passwor
 def test_the_right_password_gets_through_from_an_address_over_its_limit(
     app,
     ports,
-    passwords,  # noqa: ANN001
+    passwords,
 ) -> None:
     """The town hall's one address: a colleague mistyping must not lock out the others."""
     office = browser_at(app, "10.32.0.1")
@@ -106,7 +106,7 @@ def test_a_locked_account_costs_one_argon2_verification_like_any_other(
     app,
     ports,
     monkeypatch,
-    passwords,  # noqa: ANN001
+    passwords,
 ) -> None:
     """A locked account must not answer faster than an unlocked one (that would tell which
     usernames exist and are locked): every refusal runs exactly one argon2 verification."""
@@ -135,7 +135,7 @@ def test_a_locked_account_costs_one_argon2_verification_like_any_other(
     assert refusals[-1].details == {"reason": "locked after repeated failures"}
 
 
-def test_successful_sign_ins_are_not_counted(app, passwords) -> None:  # noqa: ANN001
+def test_successful_sign_ins_are_not_counted(app, passwords) -> None:
     """A shared counter in the town hall: many people sign in from one address."""
     office = browser_at(app, "10.32.0.1")
     for _ in range(6):
@@ -146,7 +146,7 @@ def test_successful_sign_ins_are_not_counted(app, passwords) -> None:  # noqa: A
     assert sign_in(office, "ben", PASSWORD).status_code == 302
 
 
-def test_the_account_lockout_still_holds_across_addresses(app, clock, passwords) -> None:  # noqa: ANN001
+def test_the_account_lockout_still_holds_across_addresses(app, clock, passwords) -> None:
     """Rotating addresses does not help against one account: its own lockout is in the
     database, shared by every address and every app node."""
     for n in range(5):
