@@ -10,9 +10,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,52 +23,110 @@ DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 STORAGE_SCHEMES = ("file", "s3")
 SEARCH_SCHEMES = ("file", "http", "https")
 
+T = TypeVar("T")
+
+
+Reader = Callable[["_Env", str, Any], Any]
+
+
+def setting(variable: str, default: T, read: Reader) -> T:
+    """A field read from `variable`; its default and its rule are stated here, once."""
+    return field(default=default, metadata={"variable": variable, "read": read})
+
+
+def _integer(minimum: int, maximum: int) -> Reader:
+    return lambda env, name, default: env.integer(name, default, minimum=minimum, maximum=maximum)
+
+
+def _choice(*choices: str) -> Reader:
+    return lambda env, name, default: env.choice(name, default, choices)
+
+
+def _text(env: _Env, name: str, default: str) -> str:
+    return env.text(name, default)
+
+
+def _optional(env: _Env, name: str, default: None) -> str | None:
+    return env.optional(name)
+
+
+def _timezone(env: _Env, name: str, default: str) -> str:
+    return env.timezone(name, default)
+
+
+def _networks(env: _Env, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    return env.networks(name, ",".join(default) or "none")
+
 
 @dataclass(frozen=True)
 class Settings:
+    # Derived from the instance path when unset (see from_env).
     instance_path: Path
     database_url: str
     storage_url: str
     search_url: str
-    secret_key: str | None
-    s3_access_key: str | None = None
-    s3_secret_key: str | None = None
-    s3_region: str | None = None
-    timezone: str = "Europe/Berlin"
-    token_ttl_days: int = 90
+    secret_key: str | None = setting("EAKTE_SECRET_KEY", None, _optional)
+    s3_access_key: str | None = setting("EAKTE_S3_ACCESS_KEY", None, _optional)
+    s3_secret_key: str | None = setting("EAKTE_S3_SECRET_KEY", None, _optional)
+    s3_region: str | None = setting("EAKTE_S3_REGION", None, _optional)
+    timezone: str = setting("EAKTE_TIMEZONE", "Europe/Berlin", _timezone)
+    token_ttl_days: int = setting("EAKTE_TOKEN_TTL_DAYS", 90, _integer(1, 3650))
     # Upper limit for any token's lifetime; only an admin may give service accounts longer.
-    token_max_days: int = 365
-    proxy_count: int = 0
+    token_max_days: int = setting("EAKTE_TOKEN_MAX_DAYS", 365, _integer(1, 3650))
+    proxy_count: int = setting("EAKTE_PROXY_COUNT", 0, _integer(0, 10))
     # Per client address (IPv6: per /64), counted in each app process; 0 switches a limit off.
-    sign_in_failures_per_address: int = 20
-    token_failures_per_address: int = 50
-    auth_failure_window_seconds: int = 900
-    api_requests_per_minute: int = 0
-    max_request_bytes: int = 1024 * 1024
-    max_upload_bytes: int = 2 * 1024**3
+    sign_in_failures_per_address: int = setting(
+        "EAKTE_SIGN_IN_FAILURES_PER_ADDRESS", 20, _integer(0, 100_000)
+    )
+    token_failures_per_address: int = setting(
+        "EAKTE_TOKEN_FAILURES_PER_ADDRESS", 50, _integer(0, 100_000)
+    )
+    auth_failure_window_seconds: int = setting(
+        "EAKTE_AUTH_FAILURE_WINDOW_SECONDS", 900, _integer(1, 86400)
+    )
+    api_requests_per_minute: int = setting("EAKTE_API_REQUESTS_PER_MINUTE", 0, _integer(0, 10**7))
+    max_request_bytes: int = setting("EAKTE_MAX_REQUEST_BYTES", 1024**2, _integer(1024, 2**40))
+    max_upload_bytes: int = setting("EAKTE_MAX_UPLOAD_BYTES", 2 * 1024**3, _integer(1024, 2**42))
     # A request body must start arriving within this many seconds and keep up a minimum
     # pace (see eakte.slow_clients); slowloris-style clients are cut off with a 408.
-    client_timeout_seconds: int = 60
-    s3_object_lock: str = "off"
-    sweep_grace_hours: int = 24
-    audit_checkpoint_events: int = 1000
-    audit_checkpoint_seconds: int = 5
-    audit_address_days: int = 90
+    client_timeout_seconds: int = setting("EAKTE_CLIENT_TIMEOUT_SECONDS", 60, _integer(1, 3600))
+    s3_object_lock: str = setting(
+        "EAKTE_S3_OBJECT_LOCK", "off", _choice("off", "governance", "compliance")
+    )
+    sweep_grace_hours: int = setting("EAKTE_SWEEP_GRACE_HOURS", 24, _integer(0, 8760))
+    audit_checkpoint_events: int = setting(
+        "EAKTE_AUDIT_CHECKPOINT_EVENTS", 1000, _integer(1, 10**9)
+    )
+    audit_checkpoint_seconds: int = setting(
+        "EAKTE_AUDIT_CHECKPOINT_SECONDS", 5, _integer(1, 86400 * 7)
+    )
+    audit_address_days: int = setting("EAKTE_AUDIT_ADDRESS_DAYS", 90, _integer(0, 3650))
+    # How long SQLite waits for a lock; not an environment variable.
     sqlite_busy_timeout_ms: int = 30_000
-    search_index: str = "eakte-documents"
-    search_username: str | None = None
-    search_password: str | None = None
-    search_api_key: str | None = None
-    ocr: str = "auto"
-    extract_max_bytes: int = 100 * 1024**2
-    extract_max_chars: int = 2_000_000
-    extract_timeout_seconds: int = 120
-    archive_sender: str = "Gemeindeverwaltung"
-    archive_receiver: str = "Zuständiges Archiv"
-    log_format: str = "json"
-    log_level: str = "INFO"
+    search_index: str = setting("EAKTE_SEARCH_INDEX", "eakte-documents", _text)
+    search_username: str | None = setting("EAKTE_SEARCH_USERNAME", None, _optional)
+    search_password: str | None = setting("EAKTE_SEARCH_PASSWORD", None, _optional)
+    search_api_key: str | None = setting("EAKTE_SEARCH_API_KEY", None, _optional)
+    ocr: str = setting("EAKTE_OCR", "auto", _choice("auto", "on", "off"))
+    extract_max_bytes: int = setting(
+        "EAKTE_EXTRACT_MAX_BYTES", 100 * 1024**2, _integer(1024, 2**40)
+    )
+    extract_max_chars: int = setting("EAKTE_EXTRACT_MAX_CHARS", 2_000_000, _integer(1000, 10**9))
+    extract_timeout_seconds: int = setting("EAKTE_EXTRACT_TIMEOUT_SECONDS", 120, _integer(1, 86400))
+    archive_sender: str = setting("EAKTE_ARCHIVE_SENDER", "Gemeindeverwaltung", _text)
+    archive_receiver: str = setting("EAKTE_ARCHIVE_RECEIVER", "Zuständiges Archiv", _text)
+    log_format: str = setting("EAKTE_LOG_FORMAT", "json", _choice("json", "text"))
+    log_level: str = setting(
+        "EAKTE_LOG_LEVEL",
+        "INFO",
+        lambda env, name, default: env.choice(
+            name, default, ("debug", "info", "warning", "error")
+        ).upper(),
+    )
     # Who may scrape /metrics (CIDR list); the monitoring host, not the public.
-    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_allow: tuple[str, ...] = setting(
+        "EAKTE_METRICS_ALLOW", ("127.0.0.1/32", "::1/128"), _networks
+    )
 
     @property
     def search_hosts(self) -> list[str]:
@@ -96,6 +155,11 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Env(os.environ if environ is None else environ)
         instance = Path(env.text("EAKTE_INSTANCE_PATH", "instance")).expanduser().absolute()
+        values = {
+            spec.name: spec.metadata["read"](env, spec.metadata["variable"], spec.default)
+            for spec in fields(cls)
+            if "variable" in spec.metadata
+        }
         settings = cls(
             instance_path=instance,
             database_url=env.url(
@@ -105,67 +169,7 @@ class Settings:
                 "EAKTE_STORAGE_URL", f"file://{instance / 'objects'}", STORAGE_SCHEMES
             ),
             search_url=env.url("EAKTE_SEARCH_URL", f"file://{instance / 'search'}", SEARCH_SCHEMES),
-            secret_key=env.optional("EAKTE_SECRET_KEY"),
-            s3_access_key=env.optional("EAKTE_S3_ACCESS_KEY"),
-            s3_secret_key=env.optional("EAKTE_S3_SECRET_KEY"),
-            s3_region=env.optional("EAKTE_S3_REGION"),
-            timezone=env.timezone("EAKTE_TIMEZONE", "Europe/Berlin"),
-            token_ttl_days=env.integer("EAKTE_TOKEN_TTL_DAYS", 90, minimum=1, maximum=3650),
-            token_max_days=env.integer("EAKTE_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650),
-            proxy_count=env.integer("EAKTE_PROXY_COUNT", 0, minimum=0, maximum=10),
-            sign_in_failures_per_address=env.integer(
-                "EAKTE_SIGN_IN_FAILURES_PER_ADDRESS", 20, minimum=0, maximum=100_000
-            ),
-            token_failures_per_address=env.integer(
-                "EAKTE_TOKEN_FAILURES_PER_ADDRESS", 50, minimum=0, maximum=100_000
-            ),
-            auth_failure_window_seconds=env.integer(
-                "EAKTE_AUTH_FAILURE_WINDOW_SECONDS", 900, minimum=1, maximum=86400
-            ),
-            api_requests_per_minute=env.integer(
-                "EAKTE_API_REQUESTS_PER_MINUTE", 0, minimum=0, maximum=10**7
-            ),
-            max_request_bytes=env.integer(
-                "EAKTE_MAX_REQUEST_BYTES", 1024 * 1024, minimum=1024, maximum=2**40
-            ),
-            max_upload_bytes=env.integer(
-                "EAKTE_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1024, maximum=2**42
-            ),
-            client_timeout_seconds=env.integer(
-                "EAKTE_CLIENT_TIMEOUT_SECONDS", 60, minimum=1, maximum=3600
-            ),
-            s3_object_lock=env.choice(
-                "EAKTE_S3_OBJECT_LOCK", "off", ("off", "governance", "compliance")
-            ),
-            sweep_grace_hours=env.integer("EAKTE_SWEEP_GRACE_HOURS", 24, minimum=0, maximum=8760),
-            audit_checkpoint_events=env.integer(
-                "EAKTE_AUDIT_CHECKPOINT_EVENTS", 1000, minimum=1, maximum=10**9
-            ),
-            audit_checkpoint_seconds=env.integer(
-                "EAKTE_AUDIT_CHECKPOINT_SECONDS", 5, minimum=1, maximum=86400 * 7
-            ),
-            audit_address_days=env.integer("EAKTE_AUDIT_ADDRESS_DAYS", 90, minimum=0, maximum=3650),
-            search_index=env.text("EAKTE_SEARCH_INDEX", "eakte-documents"),
-            search_username=env.optional("EAKTE_SEARCH_USERNAME"),
-            search_password=env.optional("EAKTE_SEARCH_PASSWORD"),
-            search_api_key=env.optional("EAKTE_SEARCH_API_KEY"),
-            ocr=env.choice("EAKTE_OCR", "auto", ("auto", "on", "off")),
-            extract_max_bytes=env.integer(
-                "EAKTE_EXTRACT_MAX_BYTES", 100 * 1024**2, minimum=1024, maximum=2**40
-            ),
-            extract_max_chars=env.integer(
-                "EAKTE_EXTRACT_MAX_CHARS", 2_000_000, minimum=1000, maximum=10**9
-            ),
-            extract_timeout_seconds=env.integer(
-                "EAKTE_EXTRACT_TIMEOUT_SECONDS", 120, minimum=1, maximum=86400
-            ),
-            archive_sender=env.text("EAKTE_ARCHIVE_SENDER", "Gemeindeverwaltung"),
-            archive_receiver=env.text("EAKTE_ARCHIVE_RECEIVER", "Zuständiges Archiv"),
-            log_format=env.choice("EAKTE_LOG_FORMAT", "json", ("json", "text")),
-            log_level=env.choice(
-                "EAKTE_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
-            ).upper(),
-            metrics_allow=env.networks("EAKTE_METRICS_ALLOW", "127.0.0.1/32,::1/128"),
+            **values,
         )
         settings.validate()
         return settings
