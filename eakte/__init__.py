@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # imported lazily: the worker's extraction child imports eakt
 def create_app(settings: Settings | None = None) -> Flask:
     """The app factory: settings from the environment unless given."""
     from flask import Flask
+    from flask.json.provider import DefaultJSONProvider
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from eakte.api import init_api, security_headers
@@ -33,8 +34,10 @@ def create_app(settings: Settings | None = None) -> Flask:
             raise SystemExit(3) from None
     app = Flask(__name__, instance_path=str(settings.instance_path), static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
+    provider = app.json
+    assert isinstance(provider, DefaultJSONProvider)
+    provider.sort_keys = False
+    provider.ensure_ascii = False
     app.extensions["eakte"] = build_ports(settings)
     app.extensions["eakte.throttles"] = Throttles.from_settings(settings)
     if settings.proxy_count:

@@ -9,9 +9,19 @@ instead of waiting its turn.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    CursorResult,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Result,
+    create_engine,
+    event,
+)
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -105,3 +115,8 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # read a snapshot while others write.
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows a bulk UPDATE or DELETE touched (its result is a cursor result)."""
+    return cast("CursorResult[Any]", result).rowcount or 0

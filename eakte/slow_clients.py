@@ -20,9 +20,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import IO, Any, TypeVar
 
 from werkzeug.exceptions import RequestTimeout
+
+T = TypeVar("T", bytes, list[bytes])
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ class _PacedBody:
     """`wsgi.input` that counts what was read and refuses to go on past its deadline."""
 
     def __init__(
-        self, stream: Any, sock: socket.socket, timeout_seconds: float, min_rate: int
+        self, stream: IO[bytes], sock: socket.socket, timeout_seconds: float, min_rate: int
     ) -> None:
         self._stream = stream
         self.sock = sock
@@ -99,7 +101,7 @@ class _PacedBody:
     def deadline(self) -> float:
         return self._started + self._timeout_seconds + self._read / self._min_rate
 
-    def _guarded(self, read: Callable[[], Any]) -> Any:
+    def _guarded(self, read: Callable[[], T]) -> T:
         try:
             data = read()
         except (OSError, ValueError):  # gunicorn's NoMoreData is an OSError

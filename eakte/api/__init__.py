@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
@@ -24,7 +25,7 @@ from eakte.api import (
 from eakte.api.schemas.common import ProblemSchema
 
 
-class ProblemApi(Api):
+class ProblemApi(Api):  # type: ignore[misc]  # flask-smorest is untyped
     """flask-smorest with RFC 9457 errors instead of its own error body."""
 
     ERROR_SCHEMA = ProblemSchema
@@ -36,7 +37,7 @@ class ProblemApi(Api):
         """flask-smorest's reusable error responses, documented as what they are:
         `application/problem+json` (its default would claim `application/json`)."""
 
-        def problem(description: str) -> dict:
+        def problem(description: str) -> dict[str, Any]:
             content = {problems.MEDIA_TYPE: {"schema": self.ERROR_SCHEMA}}
             return {"description": description, "content": content}
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from eakte import models
 from eakte.api.idempotency import idempotent, in_case_file, in_department
 from eakte.api.preconditions import if_match, strong_etag
 from eakte.api.requests import context
@@ -31,7 +33,7 @@ from eakte.services import archive_export, case_files, grants, processes
 blp = Blueprint("case_files", __name__, url_prefix="/api/v1/case-files", description="Akten")
 
 
-def _etag(case_file: object) -> dict[str, str]:
+def _etag(case_file: models.CaseFile) -> dict[str, str]:
     return {"ETag": strong_etag(case_file.version)}
 
 
@@ -39,7 +41,7 @@ def _etag(case_file: object) -> dict[str, str]:
 class CaseFiles(MethodView):
     @blp.arguments(CaseFileQuery, location="query")
     @blp.response(200, page_of(CaseFileSchema))
-    def get(self, query: dict) -> object:
+    def get(self, query: dict[str, Any]) -> object:
         """Case files the caller may read, newest first; filter by department, status, file_plan."""
         return case_files.list_case_files(
             context(),
@@ -55,7 +57,7 @@ class CaseFiles(MethodView):
     @idempotent(in_department("case_file.create", "case_file"))
     @blp.arguments(CaseFileCreateSchema)
     @blp.response(201, CaseFileSchema)
-    def post(self, body: dict) -> object:
+    def post(self, body: dict[str, Any]) -> object:
         """Create a case file; it gets the next Aktenzeichen of its file plan node (clerk+)."""
         case_file = case_files.create_case_file(context(), **body)
         return case_file, {
@@ -74,7 +76,7 @@ class CaseFile(MethodView):
 
     @blp.arguments(CaseFilePatchSchema)
     @blp.response(200, CaseFileSchema)
-    def patch(self, body: dict, case_file_id: uuid.UUID) -> object:
+    def patch(self, body: dict[str, Any], case_file_id: uuid.UUID) -> object:
         """Change title (clerk+) or confidentiality (lead); needs If-Match."""
         case_file = case_files.update_case_file(
             context(), case_file_id, if_match=if_match(), **body
@@ -103,7 +105,7 @@ class ReopenCaseFile(MethodView):
 @blp.route("/<uuid:case_file_id>/export")
 @blp.arguments(ExportQuery, location="query")
 @blp.response(200, content_type="application/zip")
-def export_case_file(query: dict, case_file_id: uuid.UUID) -> object:
+def export_case_file(query: dict[str, Any], case_file_id: uuid.UUID) -> object:
     """The case file as an xdomea 0503 package, streamed: for a lead of the owning department,
     or a records manager once the file is in an approved archive handover."""
     return zip_download(*archive_export.export_case_file(context(), case_file_id))
@@ -119,7 +121,7 @@ class Processes(MethodView):
     @idempotent(in_case_file(Access.WRITE, "process.create"))
     @blp.arguments(ProcessCreateSchema)
     @blp.response(201, ProcessSchema)
-    def post(self, body: dict, case_file_id: uuid.UUID) -> object:
+    def post(self, body: dict[str, Any], case_file_id: uuid.UUID) -> object:
         """Open a Vorgang in the case file (clerk+)."""
         return processes.create_process(context(), case_file_id, title=body["title"])
 
@@ -135,7 +137,7 @@ class Grants(MethodView):
     @blp.arguments(GrantCreateSchema)
     @blp.response(201, GrantSchema)
     @blp.alt_response(200, schema=GrantSchema, description="An existing grant was replaced")
-    def post(self, body: dict, case_file_id: uuid.UUID) -> object:
+    def post(self, body: dict[str, Any], case_file_id: uuid.UUID) -> object:
         """Open the case file to a department or a named principal, maybe until a time (lead)."""
         grant, created = grants.create_grant(
             context(),

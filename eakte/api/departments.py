@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -22,14 +24,14 @@ blp = Blueprint(
 class Departments(MethodView):
     @blp.arguments(ListQuery, location="query")
     @blp.response(200, page_of(DepartmentSchema))
-    def get(self, query: dict) -> object:
+    def get(self, query: dict[str, Any]) -> object:
         """List departments (everyone signed in)."""
         return departments.list_departments(context(), limit=query["limit"], cursor=query["cursor"])
 
     @idempotent(with_global_role(GlobalRole.ADMIN, "department.create", "department"))
     @blp.arguments(DepartmentCreateSchema)
     @blp.response(201, DepartmentSchema)
-    def post(self, body: dict) -> object:
+    def post(self, body: dict[str, Any]) -> object:
         """Create a department (admin)."""
         department = departments.create_department(context(), **body)
         return department, {"Location": url_for(".Department", code=department.code)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -38,7 +40,7 @@ class FilePlan(MethodView):
         """The whole Aktenplan as a tree, ordered by code (everyone signed in)."""
         nodes = file_plan.list_nodes(context())
         wrapped = {node.id: _TreeNode(node) for node in nodes}
-        roots = []
+        roots: list[_TreeNode] = []
         for node in nodes:
             parent = wrapped.get(node.parent_id) if node.parent_id else None
             (parent.children if parent else roots).append(wrapped[node.id])
@@ -47,7 +49,7 @@ class FilePlan(MethodView):
     @idempotent(with_global_role(GlobalRole.RECORDS_MANAGER, "file_plan.create", "file_plan_node"))
     @blp.arguments(FilePlanNodeCreateSchema)
     @blp.response(201, FilePlanNodeSchema)
-    def post(self, body: dict) -> object:
+    def post(self, body: dict[str, Any]) -> object:
         """Add a node with its retention rule (records manager)."""
         node = file_plan.create_node(
             context(),
@@ -69,7 +71,7 @@ class FilePlanNode(MethodView):
 
     @blp.arguments(FilePlanNodePatchSchema)
     @blp.response(200, FilePlanNodeSchema)
-    def patch(self, body: dict, code: str) -> object:
+    def patch(self, body: dict[str, Any], code: str) -> object:
         """Change title or retention rule (records manager); closed files get new dates."""
         if "disposition" in body:
             body["disposition"] = Disposition(body["disposition"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from eakte.api.requests import ports
@@ -14,7 +16,7 @@ blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="He
 @blp.route("")
 @blp.doc(security=[])
 @blp.response(200, HealthSchema)
-def health() -> dict:
+def health() -> dict[str, Any]:
     """The process is up (no dependency is checked)."""
     return {"status": "ok"}
 
@@ -23,7 +25,7 @@ def health() -> dict:
 @blp.doc(security=[])
 @blp.response(200, ReadinessSchema)
 @blp.alt_response(503, schema=ReadinessSchema, description="The database or object store is down")
-def ready() -> tuple[dict, int, dict]:
+def ready() -> tuple[dict[str, Any], int, dict[str, Any]]:
     """Database, object store and search index, plus the indexing outbox's lag.
 
     503 with Retry-After when the database or the object store is down. A search

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
@@ -40,14 +41,14 @@ blp = Blueprint(
 class Principals(MethodView):
     @blp.arguments(ListQuery, location="query")
     @blp.response(200, page_of(PrincipalSchema))
-    def get(self, query: dict) -> object:
+    def get(self, query: dict[str, Any]) -> object:
         """List principals (admin)."""
         return principals.list_principals(context(), limit=query["limit"], cursor=query["cursor"])
 
     @idempotent(with_global_role(GlobalRole.ADMIN, "principal.create", "principal"))
     @blp.arguments(PrincipalCreateSchema)
     @blp.response(201, PrincipalSchema)
-    def post(self, body: dict) -> object:
+    def post(self, body: dict[str, Any]) -> object:
         """Create a user or service account (admin)."""
         principal = principals.create_principal(
             context(),
@@ -73,7 +74,7 @@ class Memberships(MethodView):
     @blp.alt_response(
         200, schema=MembershipOutSchema, description="Role of an existing membership changed"
     )
-    def post(self, body: dict, username: str) -> object:
+    def post(self, body: dict[str, Any], username: str) -> object:
         """Make the principal a member of a department, or change its role there (admin).
 
         The membership (or a promotion) is `pending` until a lead of the department
@@ -86,7 +87,7 @@ class Memberships(MethodView):
 
     @blp.arguments(MembershipDeleteSchema)
     @blp.response(204)
-    def delete(self, body: dict, username: str) -> None:
+    def delete(self, body: dict[str, Any], username: str) -> None:
         """End a membership, named by `{department}` in the body (admin)."""
         principals.remove_membership(context(), username, department=body["department"])
 
@@ -113,7 +114,7 @@ class Roles(MethodView):
     @blp.alt_response(
         200, schema=RoleOutSchema, description="The principal had (or awaits) the role already"
     )
-    def post(self, body: dict, username: str) -> object:
+    def post(self, body: dict[str, Any], username: str) -> object:
         """Give a global role: records_manager, auditor or admin (admin).
 
         A records_manager grant is `pending` until another records manager approves
@@ -153,7 +154,7 @@ class Tokens(MethodView):
 
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
-    def post(self, body: dict, username: str) -> object:
+    def post(self, body: dict[str, Any], username: str) -> object:
         """Create a token; it is shown only in this answer.
 
         For oneself, or by an admin for a service account: never for another user.
@@ -178,7 +179,7 @@ class Token(MethodView):
 @blp.route("/<username>/password", methods=["POST"])
 @blp.arguments(PasswordSchema)
 @blp.response(204)
-def set_password(body: dict, username: str) -> None:
+def set_password(body: dict[str, Any], username: str) -> None:
     """Set a user's web sign-in password.
 
     An admin sets a temporary one for another user (lifts a lockout, ends the user's

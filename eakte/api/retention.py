@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Response, url_for
 from flask.views import MethodView
@@ -35,7 +36,7 @@ blp = Blueprint("retention", __name__, url_prefix="/api/v1", description="Aufbew
 @blp.route("/retention/due")
 @blp.arguments(DueQuery, location="query")
 @blp.response(200, page_of(DueFileSchema))
-def due(query: dict) -> object:
+def due(query: dict[str, Any]) -> object:
     """Closed case files whose retention ran out by `as_of` (today), held or proposed or not.
 
     A confidential file's title is null unless the caller may read the file."""
@@ -47,7 +48,7 @@ def due(query: dict) -> object:
 @blp.route("/retention/run", methods=["POST"])
 @blp.arguments(RunSchema)
 @blp.response(200, RunResultSchema)
-def run(body: dict) -> object:
+def run(body: dict[str, Any]) -> object:
     """`eakte retention run` by a records manager, whose proposals carry their approval.
 
     `as_of` after today (the municipality's day) is refused (422) unless `dry_run`."""
@@ -58,7 +59,7 @@ def run(body: dict) -> object:
 class LegalHolds(MethodView):
     @blp.arguments(LegalHoldQuery, location="query")
     @blp.response(200, page_of(LegalHoldSchema))
-    def get(self, query: dict) -> object:
+    def get(self, query: dict[str, Any]) -> object:
         """Legal holds, oldest first; filter by case file and active/released."""
         return legal_holds.list_holds(
             context(),
@@ -70,7 +71,7 @@ class LegalHolds(MethodView):
 
     @blp.arguments(LegalHoldCreateSchema)
     @blp.response(201, LegalHoldSchema)
-    def post(self, body: dict) -> object:
+    def post(self, body: dict[str, Any]) -> object:
         """Place a hold: the case file is not disposed of, whatever its date."""
         hold = legal_holds.place_hold(context(), body["case_file"], body["reason"])
         return hold, {"Location": url_for(".LegalHolds")}
@@ -79,7 +80,7 @@ class LegalHolds(MethodView):
 @blp.route("/legal-holds/<uuid:hold_id>/release", methods=["POST"])
 @blp.arguments(ReasonSchema)
 @blp.response(200, LegalHoldSchema)
-def release_hold(body: dict, hold_id: uuid.UUID) -> object:
+def release_hold(body: dict[str, Any], hold_id: uuid.UUID) -> object:
     """Release a hold, with the reason; the file is due again by its date."""
     return legal_holds.release_hold(context(), hold_id, body["reason"])
 
@@ -87,7 +88,7 @@ def release_hold(body: dict, hold_id: uuid.UUID) -> object:
 @blp.route("/disposition/proposals")
 @blp.arguments(ProposalQuery, location="query")
 @blp.response(200, page_of(ProposalSchema))
-def proposals(query: dict) -> object:
+def proposals(query: dict[str, Any]) -> object:
     """Disposition proposals, newest first."""
     status = ProposalStatus(query["status"]) if query.get("status") else None
     return disposition.list_proposals(
@@ -112,7 +113,7 @@ def approve(proposal_id: uuid.UUID) -> object:
 @blp.route("/disposition/proposals/<uuid:proposal_id>/reject", methods=["POST"])
 @blp.arguments(ReasonSchema)
 @blp.response(200, ProposalSchema)
-def reject(body: dict, proposal_id: uuid.UUID) -> object:
+def reject(body: dict[str, Any], proposal_id: uuid.UUID) -> object:
     """Reject with a reason: the files stay and are not proposed again for the same date."""
     return disposition.reject(context(), proposal_id, body["reason"])
 
@@ -120,7 +121,7 @@ def reject(body: dict, proposal_id: uuid.UUID) -> object:
 @blp.route("/disposition/proposals/<uuid:proposal_id>/archive-confirmation", methods=["POST"])
 @blp.arguments(ArchiveConfirmationSchema)
 @blp.response(200, ProposalSchema)
-def confirm_archive(body: dict, proposal_id: uuid.UUID) -> object:
+def confirm_archive(body: dict[str, Any], proposal_id: uuid.UUID) -> object:
     """The archive's import confirmation (xdomea 0506): what it took over is destroyed here."""
     return disposition.confirm_archive(context(), proposal_id, not_imported=body["not_imported"])
 
@@ -142,7 +143,7 @@ def zip_download(filename: str, chunks: Iterator[bytes]) -> Response:
 @blp.arguments(CertificateQuery, location="query")
 @blp.response(200, CertificateSchema)
 @blp.alt_response(200, content_type="application/pdf", description="with ?format=pdf")
-def certificate(query: dict, proposal_id: uuid.UUID) -> object:
+def certificate(query: dict[str, Any], proposal_id: uuid.UUID) -> object:
     """The signed destruction (or handover) certificate of a completed proposal; JSON or PDF."""
     _, document = disposition.certificate(context(), proposal_id)
     if query["format"] == "json":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from eakte.api.problems import MEDIA_TYPE
@@ -23,7 +25,7 @@ blp = Blueprint("search", __name__, url_prefix="/api/v1/search", description="Su
     content_type=MEDIA_TYPE,
     description="`q` is empty, too long or cannot be parsed (type `…:invalid-query`)",
 )
-def run_search(query: dict) -> object:
+def run_search(query: dict[str, Any]) -> object:
     """Documents matching `q`, best first; counts and snippets cover only readable documents."""
     ctx = context()
     since, until = search.day_range(query.get("since"), query.get("until"), ctx)

@@ -7,6 +7,7 @@ checkpoints) assigns it after commit, so concurrent writers never fight over it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -57,7 +58,7 @@ class AuditEvent(Base):
     # record holds only its keyed hash, so erasing it breaks no hash.
     client_address: Mapped[str | None] = mapped_column(String(64))
     client_address_hash: Mapped[str | None] = mapped_column(String(64))
-    details: Mapped[dict | None] = mapped_column(JSON)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     leaf_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     chain_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 

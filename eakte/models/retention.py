@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -163,9 +164,9 @@ class Tombstone(Base):
     disposition: Mapped[str] = enum_column(Disposition)
     disposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("disposition_proposal.id"))
-    approvers: Mapped[list] = mapped_column(JSON)
+    approvers: Mapped[list[str]] = mapped_column(JSON)
     # Per version destroyed: document id, number, SHA-256 of the plaintext.
-    destroyed: Mapped[list] = mapped_column(JSON)
+    destroyed: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
 def is_held(case_file_id: object) -> ColumnElement[bool]:

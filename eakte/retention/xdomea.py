@@ -27,6 +27,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import IO, cast
 from xml.sax.saxutils import XMLGenerator
 from xml.sax.xmlreader import AttributesNSImpl
 
@@ -467,7 +468,8 @@ def stream_archive(message: ExportMessage) -> Iterator[bytes]:
     """
     xml = message_xml(message)  # validates the message before the first byte leaves
     spool = _Spool()
-    with zipfile.ZipFile(spool, mode="w", allowZip64=True) as archive:
+    # _Spool is the minimal writable file zipfile needs; typeshed asks for a full IO.
+    with zipfile.ZipFile(cast(IO[bytes], spool), mode="w", allowZip64=True) as archive:
         info = _member(message_name(message.process_id), message.created_at, zipfile.ZIP_DEFLATED)
         with archive.open(info, mode="w") as member:
             member.write(xml)

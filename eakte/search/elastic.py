@@ -149,7 +149,7 @@ class ElasticsearchIndex:
         self._hosts = [_without_credentials(host) for host in hosts]
         self._client = Elasticsearch(
             hosts,
-            basic_auth=(username, password) if username is not None else None,
+            basic_auth=(username, password or "") if username is not None else None,
             api_key=api_key,
             request_timeout=request_timeout,
             retry_on_timeout=True,
@@ -233,7 +233,7 @@ class ElasticsearchIndex:
                 track_total_hits=True,
                 track_scores=True,
                 sort=[{"_score": {"order": "desc"}}, {"document_id": {"order": "asc"}}],
-                source=_HIT_FIELDS,
+                source=_HIT_FIELDS,  # type: ignore[arg-type]  # a field list is valid _source
                 highlight={
                     "pre_tags": [MARK_START],
                     "post_tags": [MARK_END],

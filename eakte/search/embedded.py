@@ -238,7 +238,8 @@ class EmbeddedIndex:
                     highlights=_highlights(snippets, stored),
                 )
             )
-        return SearchResult(int(result.count or 0), hits)
+        # tantivy's type stub lacks SearchResult.count (set because count=True above).
+        return SearchResult(int(result.count or 0), hits)  # type: ignore[attr-defined]
 
     def rebuild(self) -> EmbeddedRebuild:
         return EmbeddedRebuild(self)

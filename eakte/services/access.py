@@ -122,7 +122,7 @@ def require_case_file(
     require_authenticated(ctx, action)
     case_file = ctx.session.get(CaseFile, case_file_id)
     access = access_to_case_file(ctx, case_file) if case_file is not None else Access.NONE
-    if access == Access.NONE:
+    if case_file is None or access == Access.NONE:
         raise audit.deny(
             ctx,
             action,

@@ -149,8 +149,8 @@ def load_demo_data(system: Context) -> list[DemoLogin]:
         )
         for department, role in memberships:
             principals.add_membership(system, username, department=department, role=role)
-        for role in roles:
-            principals.grant_role(system, username, role)
+        for global_role in roles:
+            principals.grant_role(system, username, global_role)
         token, _ = tokens.create_token(system, username)
         passwords.set_password(system, username, DEMO_PASSWORD)
         logins.append(DemoLogin(username, display_name, token))

@@ -24,6 +24,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,7 +79,9 @@ def _require_manager(ctx: Context, action: str, proposal_id: object = None) -> N
     )
 
 
-def _load(ctx: Context, proposal_id: uuid.UUID, action: str, *, lock: bool = False):
+def _load(
+    ctx: Context, proposal_id: uuid.UUID, action: str, *, lock: bool = False
+) -> DispositionProposal:
     stmt = select(DispositionProposal).where(DispositionProposal.id == proposal_id)
     proposal = ctx.session.scalar(stmt.with_for_update(of=DispositionProposal) if lock else stmt)
     if proposal is None:
@@ -247,8 +250,8 @@ def _hand_over(ctx: Context, proposal_id: uuid.UUID) -> None:
     ports = ctx.ports
     with ports.session_factory() as reading:
         read_only(reading)
-        proposal = reading.get(DispositionProposal, proposal_id)
-        items = [item for item in proposal.items if item.state == ItemState.PROPOSED]
+        offered = reading.get_one(DispositionProposal, proposal_id)
+        items = [item for item in offered.items if item.state == ItemState.PROPOSED]
         today = ctx.today()
         kept = {
             item.case_file_id: note
@@ -443,9 +446,9 @@ def _dispose_of(ctx: Context, proposal_id: uuid.UUID, case_file_id: uuid.UUID) -
         _delete_object(ctx.ports, key)
 
 
-def _scrub_documents(ctx: Context, case_file: CaseFile) -> tuple[list[dict], list[str]]:
+def _scrub_documents(ctx: Context, case_file: CaseFile) -> tuple[list[dict[str, Any]], list[str]]:
     """Shred every version's key and blank names; what was destroyed, and the objects to delete."""
-    destroyed: list[dict] = []
+    destroyed: list[dict[str, Any]] = []
     object_keys: list[str] = []
     documents = ctx.session.scalars(select(Document).where(Document.case_file_id == case_file.id))
     for document in documents:
@@ -545,7 +548,7 @@ def _complete(ctx: Context, proposal_id: uuid.UUID) -> None:
 # -- what is left ----------------------------------------------------------------
 
 
-def certificate(ctx: Context, proposal_id: uuid.UUID) -> tuple[DispositionProposal, dict]:
+def certificate(ctx: Context, proposal_id: uuid.UUID) -> tuple[DispositionProposal, dict[str, Any]]:
     action = "disposition.certificate.read"
     _require_manager(ctx, action, proposal_id)
     proposal = _load(ctx, proposal_id, action)
@@ -561,7 +564,7 @@ def certificate(ctx: Context, proposal_id: uuid.UUID) -> tuple[DispositionPropos
     }
 
 
-def certificate_pdf(document: dict) -> bytes:
+def certificate_pdf(document: dict[str, Any]) -> bytes:
     """The certificate `certificate` returned, rendered for the paper file."""
     # Imported here: fpdf2 (with fontTools) adds ~25 MB to every web worker that
     # never renders a certificate.

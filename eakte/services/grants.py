@@ -78,6 +78,7 @@ def create_grant(
         stmt = stmt.where(Grant.department_id == unit.id)
         grantee = {"department_id": unit.id}
     else:
+        assert principal is not None  # exactly one grantee, checked above
         person = find_principal(ctx, principal)
         if person is None:
             raise InvalidInputError(

@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete
 
+from eakte.db import rows_affected
 from eakte.errors import AuthenticationError, InvalidInputError
 from eakte.models import Principal, WebSession
 from eakte.models.vocabulary import GlobalRole, Outcome, PrincipalKind
@@ -150,7 +151,7 @@ def end_web_sessions(ctx: Context, principal: Principal, *, keep: str | None = N
     condition = WebSession.principal_id == principal.id
     if keep is not None:
         condition = condition & (WebSession.token_hash != keep)
-    return ctx.session.execute(delete(WebSession).where(condition)).rowcount
+    return rows_affected(ctx.session.execute(delete(WebSession).where(condition)))
 
 
 def verify(ctx: Context, username: str, password: str) -> Principal:
@@ -163,13 +164,12 @@ def verify(ctx: Context, username: str, password: str) -> Principal:
     action = "auth.sign_in"
     principal = find_principal(ctx, username)
     now = ctx.now()
-    usable = (
-        principal is not None
-        and principal.active
-        and principal.kind == PrincipalKind.USER
-        and principal.password_hash is not None
-    )
-    if not usable:
+    if (
+        principal is None
+        or not principal.active
+        or principal.kind != PrincipalKind.USER
+        or principal.password_hash is None
+    ):
         _matches(_dummy_hash(), password)
         raise _refused(ctx, action, username, "unknown user or no password")
     if principal.locked_until is not None and principal.locked_until > now:

@@ -8,6 +8,8 @@ existing records manager; an admin never holds records_manager.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from eakte.errors import (
@@ -49,7 +51,7 @@ def record_about_principal(
     username: str,
     *,
     department: str | None = None,
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
 ) -> None:
     """An allowed action on a principal, in the action's own transaction."""
     audit.record(

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, exists, select, text
+from sqlalchemy import Exists, Select, and_, exists, select, text
 from sqlalchemy.orm import Session
 
 from eakte.errors import InvalidInputError
@@ -38,7 +38,7 @@ RUN_LOCK = 0x65616B7466  # the PostgreSQL advisory lock of the retention run
 UNDECIDED = (ProposalStatus.PENDING, ProposalStatus.EXECUTING, ProposalStatus.AWAITING_ARCHIVE)
 
 
-def _due(as_of: dt.date) -> Select:
+def _due(as_of: dt.date) -> Select[CaseFile]:
     """Closed case files whose retention has run out by `as_of`, held or not."""
     return select(CaseFile).where(
         CaseFile.status == CaseFileStatus.CLOSED.value, CaseFile.retain_until < as_of
@@ -50,7 +50,7 @@ def _due(as_of: dt.date) -> Select:
 PENDING_ITEM_STATES = (ItemState.PROPOSED.value, ItemState.EXPORTED.value)
 
 
-def _in_undecided_proposal() -> object:
+def _in_undecided_proposal() -> Exists:
     return exists().where(
         DispositionItem.case_file_id == CaseFile.id,
         DispositionItem.state.in_(PENDING_ITEM_STATES),
@@ -69,7 +69,7 @@ def pending_disposition(session: Session, case_file_id: uuid.UUID) -> Dispositio
     )
 
 
-def _rejected_for_this_date() -> object:
+def _rejected_for_this_date() -> Exists:
     """A rejection holds until the file's retention date changes (new rule, reopened)."""
     return exists().where(
         DispositionItem.case_file_id == CaseFile.id,
@@ -246,6 +246,7 @@ def reevaluate_node(ctx: Context, node: FilePlanNode) -> int:
             )
         )
     ):
+        assert case_file.closed_at is not None  # selected above
         closed_on = case_file.closed_at.astimezone(zone).date()
         new_date = retain_until(closed_on, node.retention_years)
         if new_date != case_file.retain_until:

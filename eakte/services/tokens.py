@@ -11,6 +11,7 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from eakte.db import rows_affected
 from eakte.errors import (
     AuthenticationError,
     InvalidInputError,
@@ -67,11 +68,11 @@ def authenticate(ctx: Context, token: str) -> Principal:
         problem = "token has expired"
     elif not row.principal.active:
         problem = "principal is deactivated"
-    if problem is not None:
+    if problem is not None or row is None:
         raise audit.deny(
             ctx,
             "auth.token",
-            AuthenticationError(problem),
+            AuthenticationError(problem or "token is not valid"),
             object_type="principal",
             object_id=row.principal.username if row is not None else None,
         )
@@ -158,11 +159,13 @@ def create_token(
 
 def revoke_all_tokens(ctx: Context, principal: Principal) -> int:
     """End every live token of `principal` (in the caller's transaction); returns how many."""
-    return ctx.session.execute(
-        update(ApiToken)
-        .where(ApiToken.principal_id == principal.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=ctx.now())
-    ).rowcount
+    return rows_affected(
+        ctx.session.execute(
+            update(ApiToken)
+            .where(ApiToken.principal_id == principal.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=ctx.now())
+        )
+    )
 
 
 def list_tokens(ctx: Context, username: str) -> list[ApiToken]:

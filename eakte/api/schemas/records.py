@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -68,7 +70,7 @@ class CaseFilePatchSchema(ma.Schema):
     confidential = StrictBoolean()
 
     @ma.validates_schema
-    def _not_empty(self, data: dict, **kwargs: object) -> None:
+    def _not_empty(self, data: dict[str, Any], **kwargs: object) -> None:
         if not data:
             raise ma.ValidationError("Change at least one of: title, confidential.")
 
@@ -124,7 +126,7 @@ class GrantCreateSchema(ma.Schema):
     expires_at = UtcDateTime(load_default=None, allow_none=True)
 
     @ma.validates_schema
-    def _one_grantee(self, data: dict, **kwargs: object) -> None:
+    def _one_grantee(self, data: dict[str, Any], **kwargs: object) -> None:
         if ("department" in data) == ("principal" in data):
             raise ma.ValidationError("Give exactly one of: department, principal.", "department")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -25,7 +27,7 @@ class SearchQuerySchema(ListQuery):
     until = fields.Date(metadata={"description": "Versions stored on or before this day"})
 
     @ma.validates_schema
-    def _ordered(self, data: dict, **kwargs: object) -> None:
+    def _ordered(self, data: dict[str, Any], **kwargs: object) -> None:
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise ma.ValidationError("must not be after `until`", field_name="since")
 

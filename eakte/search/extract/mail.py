@@ -8,8 +8,7 @@ import functools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from email import policy
-from email.message import EmailMessage
-from typing import cast
+from email.message import EmailMessage, MIMEPart
 
 import magic
 
@@ -38,11 +37,11 @@ _MAGIC_SNIFF_BYTES = 1024 * 1024
 
 def email_message(content: bytes, job: Job) -> None:
     # policy.default parses into EmailMessage (get_body, iter_parts, decoded headers).
-    message = cast(EmailMessage, email.message_from_bytes(content, policy=policy.default))
+    message = email.message_from_bytes(content, policy=policy.default)
     _email_message(message, job)
 
 
-def _email_message(message: EmailMessage, job: Job) -> None:
+def _email_message(message: MIMEPart, job: Job) -> None:
     for name in _EMAIL_HEADERS:
         try:
             value = message.get(name)
@@ -60,8 +59,8 @@ def _email_message(message: EmailMessage, job: Job) -> None:
 
 
 def _attachments(
-    part: EmailMessage, body: EmailMessage | None, container: str = "mixed"
-) -> Iterator[EmailMessage]:
+    part: MIMEPart, body: MIMEPart | None, container: str = "mixed"
+) -> Iterator[MIMEPart]:
     """Leaf parts worth reading besides the body.
 
     Alternatives to the body repeat it; the parts of an HTML body (multipart/related)
@@ -78,8 +77,9 @@ def _attachments(
         yield part
 
 
-def _email_body(body: EmailMessage, job: Job) -> None:
-    data = body.get_payload(decode=True) or b""
+def _email_body(body: MIMEPart, job: Job) -> None:
+    payload = body.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
     if not job.claim_unpacked(len(data)):
         job.notes.append(f"body skipped: {job.over_unpacked_limit('e-mail')}")
         return
@@ -94,7 +94,7 @@ def _email_body(body: EmailMessage, job: Job) -> None:
         job.sink.add(text)
 
 
-def _email_attachment(part: EmailMessage, number: int, job: Job) -> None:
+def _email_attachment(part: MIMEPart, number: int, job: Job) -> None:
     limits = job.limits
     if job.depth >= limits.max_attachment_depth:
         job.notes.append(f"attachments nested deeper than {limits.max_attachment_depth} skipped")

@@ -36,7 +36,7 @@ def ocr(image: Image.Image, job: Job) -> str:
     """Tesseract's reading of one page; a page it cannot read costs a note, not the file."""
     job.ocr_pages += 1
     try:
-        return pytesseract.image_to_string(image, lang=job.limits.ocr_languages)
+        return str(pytesseract.image_to_string(image, lang=job.limits.ocr_languages))
     except pytesseract.TesseractError:
         job.notes.append("OCR failed on some pages")
         return ""

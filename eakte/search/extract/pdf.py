@@ -45,7 +45,7 @@ def _open_pdf(content: bytes) -> pdfium.PdfDocument:
 
 def _pdf_pages(document: pdfium.PdfDocument, job: Job) -> None:
     limits = job.limits
-    can_ocr = limits.ocr and ocr_available(limits.ocr_languages)
+    can_ocr = bool(limits.ocr) and ocr_available(limits.ocr_languages)
     with _PDFIUM_LOCK:
         page_count = len(document)
     unread_scans = broken_pages = 0

@@ -152,7 +152,7 @@ class ExtractionRunner:
         if gently:
             process.join(_JOIN_SECONDS)
         exitcode = process.exitcode
-        if process.is_alive():
+        if process.is_alive() and process.pid is not None:
             # The whole process group: a running tesseract must not outlive its parent.
             try:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -192,13 +192,14 @@ def _serve(connection: Connection, limits: ExtractionLimits, memory_bytes: int) 
     connection.send(_READY)
     while True:
         try:
-            request = connection.recv()
+            request: tuple[bytes, str, str] | None = connection.recv()
         except (EOFError, OSError):
             return  # the parent closed the pipe or died
         except MemoryError:
             request = None
             result = Extraction(FAILED, detail=_OUT_OF_MEMORY)
         else:
+            assert request is not None
             result = _extract_safely(*request, limits)
             request = None  # the document is not held while waiting for the next one
         connection.send(result)
