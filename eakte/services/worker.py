@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from eakte import metrics
 from eakte.db import UNAVAILABLE_ERRORS
 from eakte.errors import EakteError
-from eakte.services import audit_log, disposition, indexing
+from eakte.services import audit_log, disposition_execution, indexing
 from eakte.services.context import Ports
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def run_worker(
     tasks = [
         _Task("indexing", lambda: indexing.drain(ports) > 0, index_interval),
         _Task("audit trail", audit_trail, audit_interval),
-        _Task("disposition", lambda: disposition.resume_executions(ports), RESUME_EVERY),
+        _Task("disposition", lambda: disposition_execution.resume_executions(ports), RESUME_EVERY),
     ]
     while not stop.is_set():
         for task in tasks:

@@ -20,12 +20,8 @@ from eakte.errors import InvalidInputError
 from eakte.models.retention import REASON_MAX
 from eakte.models.vocabulary import Disposition, ItemState, ProposalStatus
 from eakte.services import disposition, legal_holds, retention
-from eakte.services.disposition import (
-    APPROVALS_NEEDED,
-    HELD_NOTE,
-    NOT_CLOSED_NOTE,
-    NOT_DUE_NOTE,
-)
+from eakte.services.disposition import APPROVALS_NEEDED
+from eakte.services.disposition_execution import HELD_NOTE, NOT_CLOSED_NOTE, NOT_DUE_NOTE
 from eakte.web.blueprint import blp
 from eakte.web.session import ctx, signed_in
 

@@ -19,7 +19,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from eakte.audit.signing import verify_signature
-from eakte.services import disposition, retention
+from eakte.services import disposition_execution, retention
 from tests.api.test_documents import add_version, post_multipart
 from tests.helpers import assert_problem, audit_events, years_ago
 
@@ -334,6 +334,6 @@ def test_an_interrupted_handover_resumes(town, ports, system, rolf, monkeypatch)
     assert answer["status"] == "executing"
     assert town.anna.get(f"/documents/{documents[0]['id']}/content").status_code == 200
     monkeypatch.setattr(archive_export, "store_package", real)
-    disposition.resume_executions(ports)
+    disposition_execution.resume_executions(ports)
     [proposal] = town.rita.get("/disposition/proposals").get_json()["items"]
     assert proposal["status"] == "awaiting_archive"

@@ -75,7 +75,7 @@ class TestS3Down:
     def test_a_handover_interrupted_by_the_store_resumes_without_loss(
         self, town, s3, ports, system
     ):
-        from eakte.services import disposition, retention
+        from eakte.services import disposition_execution, retention
 
         rolf = town.person("rolf", roles=["records_manager"])
         data = os.urandom(100_000)
@@ -94,7 +94,7 @@ class TestS3Down:
 
         s3.start()
         assert town.anna.get(f"/documents/{document['id']}/content").data == data
-        disposition.resume_executions(ports)  # what the worker does every minute
+        disposition_execution.resume_executions(ports)  # what the worker does every minute
         resumed = town.rita.get(f"/disposition/proposals/{proposal_id}").get_json()
         assert resumed["status"] == "awaiting_archive"
         assert [item["state"] for item in resumed["items"]] == ["exported"]
