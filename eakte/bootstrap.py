@@ -14,6 +14,7 @@ from eakte.search.extract import ExtractionLimits
 from eakte.search.extract.runner import ExtractionRunner
 from eakte.services.context import Ports
 from eakte.storage.base import BlobStore
+from eakte.storage.envelope import EnvelopeStore
 from eakte.storage.filesystem import FileSystemBlobStore
 from eakte.storage.keyring import FileKeyRing
 
@@ -22,11 +23,14 @@ def build_ports(settings: Settings) -> Ports:
     engine = make_engine(
         settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
+    blob_store = build_blob_store(settings)
+    keyring = FileKeyRing(settings.keyring_path)
     return Ports(
         settings=settings,
         session_factory=make_session_factory(engine),
-        blob_store=build_blob_store(settings),
-        keyring=FileKeyRing(settings.keyring_path),
+        blob_store=blob_store,
+        keyring=keyring,
+        envelope_store=EnvelopeStore(blob_store, keyring),
         signer=FileSigner(settings.audit_signing_key_path),
         address_hasher=AddressHasher(settings.audit_address_key_path),
         search_index=build_search_index(settings),

@@ -6,7 +6,7 @@ import secrets
 
 from eakte.audit.signing import new_private_key_pem
 from eakte.config import Settings
-from eakte.storage.keyring_file import create_keyring_file, write_secret_file
+from eakte.storage.keyring import create_keyring_file, write_secret_file
 
 
 def create_instance_secrets(settings: Settings) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import uuid
+from typing import Any
 from urllib.parse import quote
 
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.datastructures import FileStorage
 
 from eakte.api.idempotency import idempotent, in_case_file
+from eakte.api.preconditions import content_etag, if_range_version
 from eakte.api.requests import context
 from eakte.api.schemas.common import ListQuery, page_of
 from eakte.api.schemas.documents import (
@@ -20,7 +23,6 @@ from eakte.api.schemas.documents import (
     UploadFileSchema,
     VersionSchema,
 )
-from eakte.models.content import content_etag
 from eakte.models.permissions import Access
 from eakte.services import documents
 from eakte.services.documents import Download, Upload
@@ -28,7 +30,7 @@ from eakte.services.documents import Download, Upload
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Dokumente")
 
 
-def _upload(files: dict) -> Upload:
+def _upload(files: dict[str, FileStorage]) -> Upload:
     storage = files["file"]
     return Upload(filename=storage.filename, stream=storage.stream)
 
@@ -37,7 +39,7 @@ def _upload(files: dict) -> Upload:
 class CaseFileDocuments(MethodView):
     @blp.arguments(ListQuery, location="query")
     @blp.response(200, page_of(DocumentSchema))
-    def get(self, query: dict, case_file_id: uuid.UUID) -> object:
+    def get(self, query: dict[str, Any], case_file_id: uuid.UUID) -> object:
         """Documents of a case file, oldest first (reader+)."""
         return documents.list_documents(
             context(), case_file_id, limit=query["limit"], cursor=query["cursor"]
@@ -49,7 +51,9 @@ class CaseFileDocuments(MethodView):
     @blp.ARGUMENTS_PARSER.use_args(DocumentFormSchema, location="form")
     @blp.arguments(DocumentUploadSchema, location="files", error_status_code=400)
     @blp.response(201, DocumentSchema)
-    def post(self, form: dict, files: dict, case_file_id: uuid.UUID) -> object:
+    def post(
+        self, form: dict[str, Any], files: dict[str, FileStorage], case_file_id: uuid.UUID
+    ) -> object:
         """File a document (multipart `file`, `title`, optional `process`): version 1 (clerk+)."""
         document = documents.add_document(
             context(),
@@ -78,7 +82,7 @@ class DocumentVersions(MethodView):
 
     @blp.arguments(UploadFileSchema, location="files", error_status_code=400)
     @blp.response(201, VersionSchema)
-    def post(self, files: dict, document_id: uuid.UUID) -> object:
+    def post(self, files: dict[str, FileStorage], document_id: uuid.UUID) -> object:
         """Add the next version (multipart `file`); earlier versions stay (clerk+)."""
         return documents.add_version(context(), document_id, _upload(files))
 
@@ -106,12 +110,12 @@ def _send(document_id: uuid.UUID, number: int | None) -> Response:
     byte_range = None
     if requested is not None and requested.units == "bytes" and len(requested.ranges) == 1:
         byte_range = requested.ranges[0]  # several ranges: answered with the whole content
+    if_range = request.headers.get("If-Range")
+    version_held = None if if_range is None else if_range_version(if_range)
+    if if_range is not None and version_held is None:
+        byte_range = None  # If-Range names no version of ours: the whole content
     download = documents.open_content(
-        context(),
-        document_id,
-        number=number,
-        byte_range=byte_range,
-        if_range=request.headers.get("If-Range"),
+        context(), document_id, number=number, byte_range=byte_range, if_range=version_held
     )
     return _content_response(download)
 

@@ -1,14 +1,19 @@
-"""Conditional requests: what an If-Match header accepts (RFC 9110 §13.1.1).
+"""Conditional requests: our entity tags, and what If-Match and If-Range accept (RFC 9110 §13.1).
 
 If-Match = "*" / #entity-tag, compared strongly: a weak tag (W/"3") never
 matches, and a value that is not a valid list of tags matches nothing. So
 every present If-Match that does not name the current version answers 412,
 whatever its form; only a missing header answers 428.
+
+A document version's content is immutable, so its ETag is its id; an
+If-Range that is not exactly such a tag (a date, a weak or foreign tag)
+never matches, and the whole content is sent.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 
 from flask import request
@@ -20,6 +25,21 @@ _ENTITY_TAG = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*')
 def strong_etag(version: int) -> str:
     """The ETag we send for a versioned resource."""
     return f'"{version}"'
+
+
+def content_etag(version_id: uuid.UUID) -> str:
+    """The strong ETag of one version's content."""
+    return f'"{version_id}"'
+
+
+def if_range_version(value: str) -> uuid.UUID | None:
+    """The version whose content ETag an If-Range header names exactly; None otherwise."""
+    tag = value.strip()
+    try:
+        version_id = uuid.UUID(tag[1:-1])
+    except ValueError:
+        return None
+    return version_id if content_etag(version_id) == tag else None
 
 
 def if_match() -> Callable[[int], bool] | None:

@@ -34,7 +34,8 @@ def safe_filename(raw: str | None) -> str:
 
 
 def resolve_range(start: int, stop: int | None, size: int) -> tuple[int, int] | None:
-    """One HTTP byte range → inclusive (first, last), or None when unsatisfiable.
+    """One byte range of content (as RFC 9110 writes it) → inclusive (first, last), or None
+    when unsatisfiable.
 
     `start` < 0 is a suffix range (`bytes=-500`: the last 500 bytes); `stop` is
     exclusive, None meaning "to the end" — werkzeug's parsed form.
@@ -46,8 +47,3 @@ def resolve_range(start: int, stop: int | None, size: int) -> tuple[int, int] | 
     if first >= end:
         return None
     return first, end - 1
-
-
-def content_etag(version_id: object) -> str:
-    """The strong ETag of one version's content (immutable, so its id is enough)."""
-    return f'"{version_id}"'

@@ -15,3 +15,13 @@ def retain_until(closed_on: dt.date, retention_years: int) -> dt.date:
     if retention_years < 0:
         raise ValueError("retention_years must not be negative")
     return dt.date(closed_on.year + retention_years, 12, 31)
+
+
+def lock_on_upload(stored_on: dt.date, retention_years: int) -> dt.date:
+    """How long the object store alone keeps a freshly stored version (S3 Object Lock).
+
+    The retention period counted from the day of upload (day 29-31 becomes 28,
+    so that every month has it): a floor the store enforces while the case
+    file is still open; closing it extends the lock to `retain_until`.
+    """
+    return dt.date(stored_on.year + retention_years, stored_on.month, min(stored_on.day, 28))

@@ -32,7 +32,6 @@ from eakte.models.vocabulary import DepartmentRole, GlobalRole, ItemState, Propo
 from eakte.retention import xdomea
 from eakte.services import access, audit
 from eakte.services.context import Context, Ports
-from eakte.services.documents import data_key, read_plaintext, seal, unwrap
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 COPY_CHUNK = 1024 * 1024
@@ -117,7 +116,7 @@ def _document(ports: Ports, session: Session, document: Document) -> xdomea.Expo
 
 
 def _plaintext(ports: Ports, version: DocumentVersion) -> Iterator[bytes]:
-    return read_plaintext(ports, version, data_key(ports, version), 0, max(version.size - 1, 0))
+    return ports.envelope_store.read(version)
 
 
 def export_case_file(ctx: Context, case_file_id: uuid.UUID) -> tuple[str, Iterator[bytes]]:
@@ -213,12 +212,14 @@ def _leads(ctx: Context, case_file: CaseFile) -> bool:
 
 @dataclass(frozen=True)
 class StoredExport:
-    """The sealed package as the proposal records it (the shape `read_plaintext` needs)."""
+    """The sealed package as the proposal records it (a `Sealed` for the envelope store)."""
 
     id: uuid.UUID
     object_key: str
     size: int
     segment_size: int
+    wrapped_key: bytes | None
+    kek_id: str | None
 
 
 @dataclass(frozen=True)
@@ -248,11 +249,16 @@ def store_package(ports: Ports, proposal_id: uuid.UUID, chunks: Iterable[bytes])
             digest.update(chunk)
             size += len(chunk)
         spool.seek(0)
-        sealed = seal(
-            ports, object_key, proposal_id, iter(lambda: spool.read(COPY_CHUNK), b""), size
+        envelope = ports.envelope_store.seal(
+            object_key, proposal_id, iter(lambda: spool.read(COPY_CHUNK), b""), size
         )
     return Package(
-        object_key, size, digest.hexdigest(), sealed.segment_size, sealed.wrapped_key, sealed.kek_id
+        object_key,
+        size,
+        digest.hexdigest(),
+        envelope.segment_size,
+        envelope.wrapped_key,
+        envelope.kek_id,
     )
 
 
@@ -262,6 +268,7 @@ def read_package(ports: Ports, proposal: DispositionProposal) -> Iterator[bytes]
         proposal.export_object_key or "",
         proposal.export_size or 0,
         proposal.export_segment_size or 0,
+        proposal.export_wrapped_key,
+        proposal.export_kek_id,
     )
-    dek = unwrap(ports, proposal.export_kek_id, proposal.export_wrapped_key, proposal.id)
-    return read_plaintext(ports, stored, dek, 0, max(stored.size - 1, 0))
+    return ports.envelope_store.read(stored)

@@ -16,6 +16,7 @@ from eakte.models import Principal
 from eakte.models.vocabulary import DepartmentRole
 from eakte.search.base import Extractor, SearchIndex
 from eakte.storage.base import BlobStore
+from eakte.storage.envelope import EnvelopeStore
 from eakte.storage.keyring import KeyRing
 
 
@@ -29,8 +30,11 @@ class Ports:
 
     settings: Settings
     session_factory: sessionmaker[Session]
+    # Encrypted objects go through envelope_store; blob_store is for plain objects (audit
+    # checkpoints), deletes and sweeps; keyring for key rotation.
     blob_store: BlobStore
     keyring: KeyRing
+    envelope_store: EnvelopeStore
     signer: Signer
     address_hasher: Callable[[str | None], str | None]
     search_index: SearchIndex

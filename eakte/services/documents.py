@@ -13,9 +13,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import IO
 
 from sqlalchemy import select
 
@@ -32,15 +32,14 @@ from eakte.errors import (
     RangeNotSatisfiableError,
 )
 from eakte.models import CaseFile, Document, DocumentVersion, Process
-from eakte.models.content import content_etag, resolve_range, safe_filename
+from eakte.models.content import resolve_range, safe_filename
 from eakte.models.permissions import Access
 from eakte.models.vocabulary import Outcome
-from eakte.services import access, audit, outbox
+from eakte.services import access, audit, object_lock, outbox
 from eakte.services.case_files import require_open
 from eakte.services.context import Context, Ports
 from eakte.services.media import SNIFF_BYTES, detect_media_type
 from eakte.services.pagination import Page, paginate
-from eakte.storage import encryption
 
 READ_CHUNK = 256 * 1024
 # Whole downloads up to this size are verified before the first byte is sent,
@@ -52,7 +51,7 @@ VERIFY_BEFORE_STREAMING = 16 * 1024 * 1024
 @dataclass(frozen=True)
 class Upload:
     filename: str | None
-    stream: BinaryIO
+    stream: IO[bytes]
 
 
 @dataclass(frozen=True)
@@ -313,12 +312,13 @@ def _store(ports: Ports, upload: Upload, retention_years: int, *, today: dt.date
 
     version_id = uuid.uuid4()
     object_key = f"v1/{uuid.uuid4()}"
-    retain_until = (
-        dt.date(today.year + retention_years, today.month, min(today.day, 28))
-        if ports.settings.s3_object_lock != "off"
-        else None
+    envelope = ports.envelope_store.seal(
+        object_key,
+        version_id,
+        plaintext(),
+        size,
+        retain_until=object_lock.lock_for_upload(ports, retention_years, today),
     )
-    sealed = seal(ports, object_key, version_id, plaintext(), size, retain_until=retain_until)
     if counted != size:  # the spooled upload changed under us: do not record it
         _discard(ports, object_key)
         raise InvalidInputError("the upload was cut short; send it again")
@@ -330,42 +330,13 @@ def _store(ports: Ports, upload: Upload, retention_years: int, *, today: dt.date
         sha256=digest.hexdigest(),
         media_type=media_type,
         filename=safe_filename(upload.filename),
-        wrapped_key=sealed.wrapped_key,
-        kek_id=sealed.kek_id,
-        segment_size=sealed.segment_size,
+        wrapped_key=envelope.wrapped_key,
+        kek_id=envelope.kek_id,
+        segment_size=envelope.segment_size,
     )
 
 
-@dataclass(frozen=True)
-class SealedKey:
-    wrapped_key: bytes
-    kek_id: str
-    segment_size: int
-
-
-def seal(
-    ports: Ports,
-    object_key: str,
-    identity: uuid.UUID,
-    plaintext: Iterable[bytes],
-    size: int,
-    *,
-    retain_until: dt.date | None = None,
-) -> SealedKey:
-    """Encrypt `size` bytes under a fresh data key bound to `identity` and store them."""
-    kek_id, kek = ports.keyring.active()
-    dek = encryption.new_data_key()
-    segment_size = encryption.DEFAULT_SEGMENT_SIZE
-    ports.blob_store.put(
-        object_key,
-        encryption.encrypt(dek, identity, plaintext, segment_size),
-        length=encryption.ciphertext_size(size, segment_size),
-        retain_until=retain_until,
-    )
-    return SealedKey(encryption.wrap_data_key(kek, dek, identity), kek_id, segment_size)
-
-
-def _size_of(stream: BinaryIO) -> int:
+def _size_of(stream: IO[bytes]) -> int:
     stream.seek(0, 2)
     size = stream.tell()
     stream.seek(0)
@@ -384,9 +355,13 @@ def open_content(
     *,
     number: int | None = None,
     byte_range: tuple[int, int | None] | None = None,
-    if_range: str | None = None,
+    if_range: uuid.UUID | None = None,
 ) -> Download:
-    """Authorise, audit and open one version's plaintext (all of it, or one byte range)."""
+    """Authorise, audit and open one version's plaintext (all of it, or one byte range).
+
+    `if_range` names the version the client holds part of: the range is served
+    only from that version, otherwise the whole content (RFC 9110 If-Range).
+    """
     action = "document.download"
     document = _require_document(ctx, document_id, Access.READ, action)
     version = ctx.session.scalar(
@@ -403,8 +378,8 @@ def open_content(
         gone = GoneError(f"version {version.number} of this document was destroyed")
         raise _deny(ctx, action, gone, case_file, document)
     first, last, partial = 0, max(version.size - 1, 0), False
-    if if_range is not None and if_range.strip() != content_etag(version.id):
-        byte_range = None  # RFC 9110 If-Range: the client's copy is outdated, send it all
+    if if_range is not None and if_range != version.id:
+        byte_range = None  # the client's copy is outdated: send it all
     if byte_range is not None:
         resolved = resolve_range(*byte_range, version.size)
         if resolved is None:
@@ -422,52 +397,15 @@ def open_content(
     )
     ctx.commit()
     try:
-        dek = data_key(ctx.ports, version)
+        content = ctx.ports.envelope_store.open(version)
         if not partial and version.size <= VERIFY_BEFORE_STREAMING:
-            for _ in read_plaintext(ctx.ports, version, dek, first, last):
+            for _ in content.read(first, last):
                 pass
-        chunks = read_plaintext(ctx.ports, version, dek, first, last)
+        chunks = content.read(first, last)
         head = next(chunks, b"")  # the first segment is checked before the answer starts
     except (IntegrityFailureError, BlobNotFoundError) as error:
         raise _integrity_failure(ctx, version, case_file, error) from None
     return Download(version, _guarded(ctx, version, case_file, head, chunks), first, last, partial)
-
-
-def data_key(ports: Ports, version: DocumentVersion) -> bytes:
-    """Unwrap the version's data key with the KEK that wrapped it."""
-    return unwrap(ports, version.kek_id, version.wrapped_key, version.id)
-
-
-def unwrap(ports: Ports, kek_id: str | None, wrapped: bytes | None, identity: uuid.UUID) -> bytes:
-    """A data key sealed by `seal`, unwrapped with the KEK that wrapped it."""
-    return encryption.unwrap_data_key(ports.keyring.get(kek_id or ""), wrapped or b"", identity)
-
-
-class Sealed(Protocol):
-    """An encrypted object: a document version, or an export package stored like one."""
-
-    id: uuid.UUID
-    object_key: str
-    size: int
-    segment_size: int
-
-
-def read_plaintext(
-    ports: Ports, version: Sealed, dek: bytes, first: int, last: int
-) -> Iterator[bytes]:
-    store = ports.blob_store
-    header = b"".join(store.get(version.object_key, 0, encryption.HEADER_SIZE))
-    span = encryption.cipher_range(version.size, version.segment_size, first, last)
-    yield from encryption.decrypt(
-        dek,
-        version.id,
-        header,
-        store.get(version.object_key, span.offset, span.length),
-        plaintext_size=version.size,
-        first_segment=span.first_segment,
-        skip=span.skip,
-        take=span.take,
-    )
 
 
 def _guarded(

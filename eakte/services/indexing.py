@@ -37,7 +37,6 @@ from eakte.search.base import DocumentMetadata, IndexedDocument
 from eakte.search.extract import Extraction, ExtractionInterruptedError
 from eakte.services import access, audit
 from eakte.services.context import Context, Ports
-from eakte.services.documents import data_key, read_plaintext
 from eakte.services.servable import servable_documents
 
 log = logging.getLogger(__name__)
@@ -301,8 +300,7 @@ def _extract(ports: Ports, version: DocumentVersion) -> Extraction:
     if version.size > limit:
         return Extraction("too_large", detail=f"larger than the extraction limit of {limit} bytes")
     try:
-        dek = data_key(ports, version)
-        content = b"".join(read_plaintext(ports, version, dek, 0, max(version.size - 1, 0)))
+        content = b"".join(ports.envelope_store.read(version))
     except (IntegrityFailureError, BlobNotFoundError) as error:
         return Extraction("failed", detail=f"stored content unreadable ({error.code})")
     return ports.extractor.extract(content, version.media_type, version.filename)

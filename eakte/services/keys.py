@@ -13,7 +13,6 @@ from eakte.models import DocumentVersion
 from eakte.models.vocabulary import GlobalRole
 from eakte.services import access, audit, outbox
 from eakte.services.context import Context
-from eakte.storage import encryption
 
 REWRAP_BATCH = 500
 
@@ -40,7 +39,6 @@ def rotate_keys(
     access.require_global_role(ctx, GlobalRole.ADMIN, "keys.rotate")
     keyring = ctx.ports.keyring
     key_id = keyring.rotate() if new_key else keyring.active()[0]
-    kek = keyring.get(key_id)
     stale = (DocumentVersion.kek_id != key_id) & DocumentVersion.wrapped_key.is_not(None)
     total = ctx.session.scalar(select(func.count()).select_from(DocumentVersion).where(stale)) or 0
     done = 0
@@ -61,10 +59,7 @@ def rotate_keys(
         if not rows:
             break
         for version in rows:
-            dek = encryption.unwrap_data_key(
-                keyring.get(version.kek_id or ""), version.wrapped_key or b"", version.id
-            )
-            version.wrapped_key = encryption.wrap_data_key(kek, dek, version.id)
+            version.wrapped_key = ctx.ports.envelope_store.rewrap(version, key_id)
             version.kek_id = key_id
         ctx.commit()
         done += len(rows)

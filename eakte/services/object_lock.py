@@ -1,12 +1,14 @@
 """Retention and legal holds mirrored onto the stored objects (S3 Object Lock), as a second line.
 
 The database decides; where the bucket has Object Lock, the store then refuses
-to delete a version early too. Runs after the deciding transaction has
+to delete a version early too. `mirror` runs after the deciding transaction has
 committed: a store that is down costs the mirror (logged), never the decision.
+The dates themselves are rules in `eakte.retention.policy`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 
@@ -15,9 +17,17 @@ from sqlalchemy import select
 from eakte.errors import EakteError
 from eakte.models import CaseFile, Document, DocumentVersion
 from eakte.models.retention import is_held
-from eakte.services.context import Context
+from eakte.retention.policy import lock_on_upload
+from eakte.services.context import Context, Ports
 
 log = logging.getLogger(__name__)
+
+
+def lock_for_upload(ports: Ports, retention_years: int, today: dt.date) -> dt.date | None:
+    """The lock a new version's object is written with; None unless the bucket has Object Lock."""
+    if ports.settings.s3_object_lock == "off":
+        return None
+    return lock_on_upload(today, retention_years)
 
 
 def mirror(ctx: Context, case_file_id: uuid.UUID) -> None:

@@ -14,7 +14,6 @@ from eakte.models import DocumentVersion
 from eakte.models.vocabulary import GlobalRole, Outcome
 from eakte.services import access, audit
 from eakte.services.context import Context
-from eakte.services.documents import data_key, read_plaintext
 
 SWEEP_BATCH = 500
 
@@ -57,8 +56,7 @@ def verify_storage(
 def _verify_one(ctx: Context, version: DocumentVersion) -> str | None:
     digest = hashlib.sha256()
     try:
-        last = max(version.size - 1, 0)
-        for chunk in read_plaintext(ctx.ports, version, data_key(ctx.ports, version), 0, last):
+        for chunk in ctx.ports.envelope_store.read(version):
             digest.update(chunk)
     except EakteError as error:
         return error.detail

@@ -176,7 +176,7 @@ def _check_header(header: bytes, version_id: uuid.UUID) -> int:
         raise IntegrityFailureError(f"version {version_id} has an unknown storage format")
     if stored_id != version_id.bytes:
         raise IntegrityFailureError(f"the stored object does not belong to version {version_id}")
-    return segment_size
+    return int(segment_size)
 
 
 def _rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:

@@ -1,9 +1,11 @@
 """Key rings: the key-encryption keys (KEKs) that wrap every version's data key.
 
 `KeyRing` is the port; `FileKeyRing` keeps the keys in one JSON file (mode
-0600) created by `eakte init`. A KMS or HSM adapter would implement the same
-four methods. The file is re-read when it changes, so a rotation done by
-`eakte keys rotate` reaches running servers without a restart.
+0600) that `eakte init` creates (`create_keyring_file`). A KMS or HSM adapter
+would implement the same five methods. The file is re-read when it changes, so
+a rotation done by `eakte keys rotate` reaches running servers without a
+restart. `write_secret_file` is how the instance's other secrets get mode 0600
+too.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ import os
 import secrets
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from eakte.errors import ConfigError, EakteError
-from eakte.storage.keyring_file import write_secret_file
 
 KEY_BYTES = 32
 
@@ -48,9 +49,9 @@ class FileKeyRing:
         self.path = path
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
-        self._data: dict = {}
+        self._data: dict[str, Any] = {}
 
-    def _load(self) -> dict:
+    def _load(self) -> dict[str, Any]:
         with self._lock:
             try:
                 stat = self.path.stat()
@@ -66,7 +67,8 @@ class FileKeyRing:
 
     def active(self) -> tuple[str, bytes]:
         data = self._load()
-        return data["active"], base64.b64decode(data["keys"][data["active"]])
+        key_id: str = data["active"]
+        return key_id, base64.b64decode(data["keys"][key_id])
 
     def get(self, key_id: str) -> bytes:
         keys = self._load()["keys"]
@@ -79,11 +81,8 @@ class FileKeyRing:
 
     def rotate(self) -> str:
         data = dict(self._load())
-        key_id = "kek-" + secrets.token_hex(4)
-        data["keys"] = {
-            **data["keys"],
-            key_id: base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
-        }
+        key_id = _new_key_id()
+        data["keys"] = {**data["keys"], key_id: _new_key()}
         data["active"] = key_id
         self._replace(data)
         return key_id
@@ -97,9 +96,38 @@ class FileKeyRing:
         data["keys"] = {k: v for k, v in data["keys"].items() if k != key_id}
         self._replace(data)
 
-    def _replace(self, data: dict) -> None:
+    def _replace(self, data: dict[str, Any]) -> None:
         """Write a new file beside the old one (0600) and rename it over: never half-written."""
         tmp = self.path.with_name(self.path.name + ".new")
         tmp.unlink(missing_ok=True)
         write_secret_file(tmp, json.dumps(data, indent=2) + "\n")
         os.replace(tmp, self.path)
+
+
+def create_keyring_file(path: Path) -> bool:
+    """Write a key ring with one fresh 256-bit KEK unless the file exists; True if written."""
+    key_id = _new_key_id()
+    content = {"format": 1, "active": key_id, "keys": {key_id: _new_key()}}
+    return write_secret_file(path, json.dumps(content, indent=2) + "\n")
+
+
+def _new_key_id() -> str:
+    return "kek-" + secrets.token_hex(4)
+
+
+def _new_key() -> str:
+    return base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
+
+
+def write_secret_file(path: Path, content: str) -> bool:
+    """Create `path` with mode 0600 (never widened by umask); False if it exists already."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return True

@@ -147,6 +147,18 @@ def test_if_range_with_an_old_etag_sends_the_whole_content(town, five_mib):
     assert response.status_code == 200 and response.data == data
 
 
+def test_if_range_with_the_current_etag_sends_the_range_and_an_older_one_all(town, five_mib):
+    data, document = five_mib
+    url = f"/documents/{document['id']}/content"
+    etag = town.anna.get(url, headers={"Range": "bytes=0-0"}).headers["ETag"]
+    response = town.anna.get(url, headers={"Range": "bytes=0-9", "If-Range": f" {etag} "})
+    assert response.status_code == 206 and response.data == data[:10]
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+    assert add_version(town.anna, document["id"], pdf, filename="antrag.pdf").status_code == 201
+    response = town.anna.get(url, headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert response.status_code == 200 and response.data == pdf
+
+
 def test_a_new_version_leaves_the_first_one_downloadable(town, five_mib):
     data, document = five_mib
     pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"

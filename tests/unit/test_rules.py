@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from eakte.models.references import format_reference
-from eakte.retention.policy import retain_until
+from eakte.retention.policy import lock_on_upload, retain_until
 
 
 def test_reference_pads_the_running_number_to_four_digits():
@@ -31,3 +31,16 @@ def test_running_numbers_start_at_one():
 )
 def test_retention_runs_to_the_end_of_the_closing_year_plus_the_period(closed_on, years, expected):
     assert retain_until(closed_on, years) == expected
+
+
+@pytest.mark.parametrize(
+    ("stored_on", "years", "expected"),
+    [
+        (dt.date(2026, 3, 3), 10, dt.date(2036, 3, 3)),
+        (dt.date(2024, 2, 29), 1, dt.date(2025, 2, 28)),  # no 29 February next year
+        (dt.date(2026, 1, 31), 5, dt.date(2031, 1, 28)),
+        (dt.date(2026, 7, 1), 0, dt.date(2026, 7, 1)),
+    ],
+)
+def test_an_upload_is_locked_for_the_retention_period_from_its_day(stored_on, years, expected):
+    assert lock_on_upload(stored_on, years) == expected
