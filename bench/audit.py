@@ -64,10 +64,10 @@ from bench_report import (  # noqa: E402
     write_section,
 )
 
-from eakte.audit.verify import verify_log  # noqa: E402
 from eakte.bootstrap import build_ports  # noqa: E402
 from eakte.config import Settings  # noqa: E402
 from eakte.db import read_only  # noqa: E402
+from eakte.evidence.verify import verify_log  # noqa: E402
 from eakte.instance import create_instance_secrets  # noqa: E402
 from eakte.migrations import upgrade_to_head  # noqa: E402
 from eakte.models import AuditCheckpoint, AuditEvent  # noqa: E402

@@ -393,7 +393,7 @@ def audit_verify(
             "offline verification needs --export, --checkpoints and --public-key"
         )
     if all(offline):
-        from eakte.audit.offline import verify_files
+        from eakte.evidence.offline import verify_files
 
         result = verify_files(export_file, checkpoints_file, public_key_file)
     else:

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from eakte.api import (
-    audit,
+    audit_trail,
     case_files,
     departments,
     documents,
@@ -78,6 +78,6 @@ def init_api(app: Flask) -> None:
         documents,
         search,
         retention,
-        audit,
+        audit_trail,
     ):
         api.register_blueprint(module.blp)

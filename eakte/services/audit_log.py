@@ -25,8 +25,10 @@ from sqlalchemy import Text, cast, func, insert, select, text, type_coerce, upda
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from eakte.audit import merkle
-from eakte.audit.canonical import (
+from eakte.db import read_only
+from eakte.errors import IntegrityFailureError, InvalidInputError, NotFoundError
+from eakte.evidence import merkle
+from eakte.evidence.canonical import (
     EVENT_FIELDS,
     ZERO_HASH,
     canonical_event,
@@ -34,9 +36,7 @@ from eakte.audit.canonical import (
     chain_hash,
     event_document,
 )
-from eakte.audit.verify import SealedEvent, SignedCheckpoint, Verification, verify_log
-from eakte.db import read_only
-from eakte.errors import IntegrityFailureError, InvalidInputError, NotFoundError
+from eakte.evidence.verify import SealedEvent, SignedCheckpoint, Verification, verify_log
 from eakte.models import AuditCheckpoint, AuditEvent, AuditNode
 from eakte.models.vocabulary import GlobalRole, Outcome
 from eakte.services import access, audit

@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eakte.audit.canonical import canonical_json
 from eakte.db import read_only
 from eakte.errors import (
     AccessDeniedError,
@@ -37,6 +36,7 @@ from eakte.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from eakte.evidence.canonical import canonical_json
 from eakte.models import (
     CaseFile,
     DispositionItem,

@@ -177,7 +177,7 @@ def test_a_random_event_is_provably_in_a_signed_checkpoint(town):
 
 
 def test_consistency_between_two_checkpoints(town):
-    from eakte.audit.merkle import verify_consistency
+    from eakte.evidence.merkle import verify_consistency
 
     activity(town)
     first = _checkpoint(town)
@@ -289,8 +289,8 @@ def test_a_thorough_forger_who_rehashes_everything_still_fails_at_the_checkpoint
     checkpoint = _checkpoint(town)
     _tamper(ports, "UPDATE audit_event SET actor = 'mallory' WHERE seq = 2")
     # recompute leaf and chain hashes as a database administrator could
-    from eakte.audit import merkle
-    from eakte.audit.canonical import ZERO_HASH, canonical_json, chain_hash, event_document
+    from eakte.evidence import merkle
+    from eakte.evidence.canonical import ZERO_HASH, canonical_json, chain_hash, event_document
 
     with ports.session_factory() as session, session.begin():
         previous = ZERO_HASH

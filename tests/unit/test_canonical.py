@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from eakte.audit.canonical import EVENT_FIELDS, canonical_event, canonical_json, event_document
+from eakte.evidence.canonical import EVENT_FIELDS, canonical_event, canonical_json, event_document
 
 BASE = {
     "seq": 7,

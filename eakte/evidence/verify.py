@@ -14,9 +14,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from eakte.audit import merkle
-from eakte.audit.canonical import ZERO_HASH, canonical_json, chain_hash
-from eakte.audit.signing import verify_signature
+from eakte.evidence import merkle
+from eakte.evidence.canonical import ZERO_HASH, canonical_json, chain_hash
+from eakte.evidence.signing import verify_signature
 
 
 @dataclass(frozen=True)

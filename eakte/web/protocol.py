@@ -20,7 +20,7 @@ from eakte.web.blueprint import blp
 from eakte.web.session import ctx, signed_in
 
 if TYPE_CHECKING:
-    from eakte.audit.verify import Verification
+    from eakte.evidence.verify import Verification
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PAGE_SIZE = 50
