@@ -1,1 +1,2 @@
-"""Hash chain, Merkle checkpoints, signatures, proofs and the offline verifier."""
+"""Tamper evidence for the audit trail, pure (no database): canonical bytes, hash chain,
+Merkle tree and proofs, checkpoint signatures, the offline verifier, address pseudonyms."""
