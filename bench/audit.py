@@ -11,20 +11,20 @@ server the tests use, created here and dropped at the end) this builds a tempora
 1. Appending with sealing: `--writers` threads append `--append-events` events in total
    through the service layer (`audit.record` + `ctx.commit()`, one event per transaction
    in a session of its own, like one request each) while a sealer thread calls
-   `audit_log.seal_pending` in a loop (pausing `--seal-poll` seconds when it finds nothing).
+   `audit_sealing.seal_pending` in a loop (pausing `--seal-poll` seconds when it finds nothing).
    Reported: events/s appended, commit latency, the largest unsealed backlog seen, and the
    sealing lag = time from the last commit until the sealer had sealed everything.
 2. Bulk fill to `--events` events: SQLAlchemy Core `insert(AuditEvent)` executemany in
    batches (realistic actors, actions, UUID object ids, departments, outcomes, request ids,
    client addresses with their keyed hash from `ports.address_hasher`, small details),
-   then `audit_log.seal_all` (timed: sealing rate) and `audit_log.issue_checkpoint`.
-3. `audit_log.verify_trail(ctx)` over the whole log (goal: 1,000,000 events in <= 10 s),
+   then `audit_sealing.seal_all` (timed: sealing rate) and `audit_sealing.issue_checkpoint`.
+3. `audit_verification.verify_trail(ctx)` over the whole log (goal: 1,000,000 events in <= 10 s),
    with a system context (the trusted operator channel passes the auditor check); then the
    same work in parts: fetching the sealed rows only, building the canonical bytes over
    rows already in memory, and `verify_log` (leaf hashes, chain, Merkle tree, checkpoints)
    over those bytes.
-4. Median and p95 of `--proofs` `audit_log.inclusion_proof` calls (random seq, the
-   checkpoint's tree size) and `--consistency` `audit_log.consistency_proof` calls
+4. Median and p95 of `--proofs` `audit_verification.inclusion_proof` calls (random seq, the
+   checkpoint's tree size) and `--consistency` `audit_verification.consistency_proof` calls
    (random first size, the checkpoint's tree size), each a full service call (it seals
    first and appends its own audit event, as through the API).
 
@@ -64,14 +64,14 @@ from bench_report import (  # noqa: E402
     write_section,
 )
 
-from eakte.audit.verify import verify_log  # noqa: E402
 from eakte.bootstrap import build_ports  # noqa: E402
 from eakte.config import Settings  # noqa: E402
 from eakte.db import read_only  # noqa: E402
+from eakte.evidence.verify import verify_log  # noqa: E402
 from eakte.instance import create_instance_secrets  # noqa: E402
 from eakte.migrations import upgrade_to_head  # noqa: E402
 from eakte.models import AuditCheckpoint, AuditEvent  # noqa: E402
-from eakte.services import audit, audit_log  # noqa: E402
+from eakte.services import audit, audit_sealing, audit_verification  # noqa: E402
 from eakte.services.context import Context, Ports  # noqa: E402
 
 BEGIN, END = "<!-- audit:begin -->", "<!-- audit:end -->"
@@ -313,7 +313,7 @@ def append_with_sealer(
             start.wait(timeout=60)
             while True:
                 still_writing = writing.is_set()
-                sealed = audit_log.seal_pending(ports)
+                sealed = audit_sealing.seal_pending(ports)
                 now = time.perf_counter()
                 sealer_state["rounds"] += 1
                 if sealed:
@@ -386,10 +386,10 @@ def bulk_fill(ports: Ports, result: Result, *, target: int, seed: int) -> None:
 
 def seal_and_checkpoint(ports: Ports, result: Result) -> None:
     began = time.perf_counter()
-    result.sealed_bulk = audit_log.seal_all(ports)
+    result.sealed_bulk = audit_sealing.seal_all(ports)
     result.seal_seconds = time.perf_counter() - began
     began = time.perf_counter()
-    checkpoint = audit_log.issue_checkpoint(ports)
+    checkpoint = audit_sealing.issue_checkpoint(ports)
     result.checkpoint_seconds = time.perf_counter() - began
     result.tree_size = checkpoint.tree_size
 
@@ -398,7 +398,7 @@ def measure_verify(ports: Ports, result: Result) -> None:
     with ports.session_factory() as session:
         ctx = system_context(ports, session, 0)
         began, cpu = time.perf_counter(), time.process_time()
-        verification = audit_log.verify_trail(ctx)
+        verification = audit_verification.verify_trail(ctx)
         result.verify_seconds = time.perf_counter() - began
         result.verify_cpu_seconds = time.process_time() - cpu
     if not verification.ok:
@@ -407,13 +407,13 @@ def measure_verify(ports: Ports, result: Result) -> None:
     result.verify_events = verification.events
 
     # The same work in parts, with the pieces verify_trail streams through (private to
-    # audit_log, used here on purpose): fetch all rows, build the canonical bytes over the
-    # rows in memory, then verify_log (leaf hashes, chain, tree, checkpoints). The garbage
+    # audit_verification, used here on purpose): fetch all rows, build the canonical bytes
+    # over the rows in memory, then verify_log (leaf hashes, chain, tree, checkpoints). The garbage
     # collector is paused meanwhile: the million rows held at once would otherwise make
     # it rescan them over and over, which the streaming verify_trail never does.
     with ports.session_factory() as session:
         checkpoints = [
-            audit_log.signed_checkpoint(c)
+            audit_verification.signed_checkpoint(c)
             for c in session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size))
         ]
     gc.collect()
@@ -421,12 +421,12 @@ def measure_verify(ports: Ports, result: Result) -> None:
     try:
         with ports.session_factory() as session:
             read_only(session)
-            load_time = audit_log._time_loader(session.get_bind().dialect)
+            load_time = audit_verification._time_loader(session.get_bind().dialect)
             began = time.perf_counter()
-            rows = list(session.execute(audit_log._VERIFY_ROWS))
+            rows = list(session.execute(audit_verification._VERIFY_ROWS))
             result.fetch_seconds = time.perf_counter() - began
         began = time.perf_counter()
-        events = [audit_log._verified_event(row, load_time) for row in rows]
+        events = [audit_verification._verified_event(row, load_time) for row in rows]
         result.canonical_seconds = time.perf_counter() - began
         del rows
         began = time.perf_counter()
@@ -450,14 +450,14 @@ def measure_proofs(
         for _ in range(inclusions):
             seq = rnd.randrange(size)
             began = time.perf_counter()
-            proof = audit_log.inclusion_proof(ctx, seq, size)
+            proof = audit_verification.inclusion_proof(ctx, seq, size)
             result.inclusion_ms.append((time.perf_counter() - began) * 1000)
             if proof["leaf_index"] != seq or proof["tree_size"] != size:
                 raise BenchError(f"unexpected inclusion proof for {seq}: {proof}")
         for _ in range(consistencies):
             first = rnd.randrange(1, size)
             began = time.perf_counter()
-            proof = audit_log.consistency_proof(ctx, first, size)
+            proof = audit_verification.consistency_proof(ctx, first, size)
             result.consistency_ms.append((time.perf_counter() - began) * 1000)
             if proof["first"] != first:
                 raise BenchError(f"unexpected consistency proof for {first}: {proof}")
@@ -639,7 +639,7 @@ def section(results: list[Result], args: argparse.Namespace, command: str, load_
             f"- Command: `{command}`",
             f"- Append: {args.writers} writer threads × one `audit.record` + commit per "
             f"transaction ({args.append_events:,} events in total), sealer thread calling "
-            f"`seal_pending` (batches of {audit_log.SEAL_BATCH:,}) in a loop, pausing "
+            f"`seal_pending` (batches of {audit_sealing.SEAL_BATCH:,}) in a loop, pausing "
             f"{args.seal_poll * 1000:.0f} ms when idle; sealing lag = last commit → everything "
             "sealed",
             f"- Fill: Core `insert(AuditEvent)` executemany in batches of {FILL_BATCH:,} up to "

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from eakte.audit.pseudonyms import AddressHasher
-from eakte.audit.signing import FileSigner
 from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
+from eakte.evidence.pseudonyms import AddressHasher
+from eakte.evidence.signing import FileSigner
 from eakte.search.base import SearchIndex
 from eakte.search.extract import ExtractionLimits
 from eakte.search.extract.runner import ExtractionRunner

@@ -352,7 +352,8 @@ def audit_checkpoint() -> None:
     """Seal pending events and sign a checkpoint now; prints it as JSON."""
     import json
 
-    from eakte.services.audit_log import checkpoint_document, checkpoint_now
+    from eakte.services.audit_queries import checkpoint_now
+    from eakte.services.audit_sealing import checkpoint_document
 
     with _system() as system:
         checkpoint = checkpoint_now(system)
@@ -393,11 +394,11 @@ def audit_verify(
             "offline verification needs --export, --checkpoints and --public-key"
         )
     if all(offline):
-        from eakte.audit.offline import verify_files
+        from eakte.evidence.offline import verify_files
 
         result = verify_files(export_file, checkpoints_file, public_key_file)
     else:
-        from eakte.services.audit_log import verify_trail
+        from eakte.services.audit_verification import verify_trail
 
         with _system() as system:
             result = verify_trail(system)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from eakte.audit.signing import new_private_key_pem
 from eakte.config import Settings
+from eakte.evidence.signing import new_private_key_pem
 from eakte.storage.keyring import create_keyring_file, write_secret_file
 
 

@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from eakte.api import (
-    audit,
+    audit_trail,
     case_files,
     departments,
     documents,
@@ -79,6 +79,6 @@ def init_api(app: Flask) -> None:
         documents,
         search,
         retention,
-        audit,
+        audit_trail,
     ):
         api.register_blueprint(module.blp)

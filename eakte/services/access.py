@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from eakte.errors import AccessDeniedError, AuthenticationError, GoneError, NotFoundError
+from eakte.errors import AccessDeniedError, AuthenticationError, GoneError
 from eakte.models import CaseFile, Department, Grant, Tombstone
 from eakte.models.permissions import (
     Access,
@@ -123,10 +123,10 @@ def require_case_file(
     case_file = ctx.session.get(CaseFile, case_file_id)
     access = access_to_case_file(ctx, case_file) if case_file is not None else Access.NONE
     if case_file is None or access == Access.NONE:
-        raise audit.deny(
+        raise audit.not_found(
             ctx,
             action,
-            NotFoundError(f"case file {case_file_id} not found"),
+            f"case file {case_file_id} not found",
             object_type="case_file",
             object_id=case_file_id,
         )

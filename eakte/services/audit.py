@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eakte.errors import EakteError
+from eakte.errors import EakteError, NotFoundError
 from eakte.models import AuditEvent
 from eakte.models.vocabulary import Outcome
 from eakte.services.context import Context
@@ -64,6 +64,28 @@ def deny(
         details={"reason": error.code},
     )
     ctx.commit()
+    return error
+
+
+def not_found(
+    ctx: Context,
+    action: str,
+    detail: str,
+    *,
+    object_type: str,
+    object_id: object,
+    department: str | None = None,
+) -> NotFoundError:
+    """`deny` for what does not exist (or may not be seen): the NotFoundError to raise."""
+    error = NotFoundError(detail)
+    deny(
+        ctx,
+        action,
+        error,
+        object_type=object_type,
+        object_id=object_id,
+        department=department,
+    )
     return error
 
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from eakte.audit.signing import Signer
 from eakte.config import Settings
+from eakte.evidence.signing import Signer
 from eakte.models import Principal
 from eakte.models.vocabulary import DepartmentRole
 from eakte.search.base import Extractor, SearchIndex

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eakte.errors import ConflictError, InvalidInputError, NotFoundError
+from eakte.errors import ConflictError, InvalidInputError
 from eakte.models import Department
 from eakte.models.vocabulary import GlobalRole
 from eakte.services import access, audit
@@ -39,10 +39,10 @@ def get_department(ctx: Context, code: str) -> Department:
     access.require_authenticated(ctx, "department.read")
     department = find_department(ctx.session, code)
     if department is None:
-        raise audit.deny(
+        raise audit.not_found(
             ctx,
             "department.read",
-            NotFoundError(f"department {code!r} not found"),
+            f"department {code!r} not found",
             object_type="department",
             object_id=code,
         )

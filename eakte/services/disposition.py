@@ -57,10 +57,10 @@ def _load(
     stmt = select(DispositionProposal).where(DispositionProposal.id == proposal_id)
     proposal = ctx.session.scalar(stmt.with_for_update(of=DispositionProposal) if lock else stmt)
     if proposal is None:
-        raise audit.deny(
+        raise audit.not_found(
             ctx,
             action,
-            NotFoundError(f"disposition proposal {proposal_id} not found"),
+            f"disposition proposal {proposal_id} not found",
             object_type="disposition_proposal",
             object_id=proposal_id,
         )

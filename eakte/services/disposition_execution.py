@@ -26,11 +26,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eakte.audit.canonical import canonical_json
 from eakte.db import read_only
 from eakte.errors import (
     EakteError,
 )
+from eakte.evidence.canonical import canonical_json
 from eakte.models import (
     CaseFile,
     DispositionItem,

@@ -123,10 +123,10 @@ def _require_document(
     access.require_authenticated(ctx, action)
     document = ctx.session.get(Document, document_id)
     if document is None or access.access_to_case_file(ctx, document.case_file) == Access.NONE:
-        raise audit.deny(
+        raise audit.not_found(
             ctx,
             action,
-            NotFoundError(f"document {document_id} not found"),
+            f"document {document_id} not found",
             object_type="document",
             object_id=document_id,
             department=document.case_file.department.code if document is not None else None,

@@ -38,10 +38,10 @@ def get_node(ctx: Context, code: str) -> FilePlanNode:
     access.require_authenticated(ctx, "file_plan.read")
     node = find_node(ctx, code)
     if node is None:
-        raise audit.deny(
+        raise audit.not_found(
             ctx,
             "file_plan.read",
-            NotFoundError(f"file plan node {code!r} not found"),
+            f"file plan node {code!r} not found",
             object_type="file_plan_node",
             object_id=code,
         )

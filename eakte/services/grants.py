@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import select
 
-from eakte.errors import InvalidInputError, NotFoundError
+from eakte.errors import InvalidInputError
 from eakte.models import CaseFile, Grant
 from eakte.models.permissions import Access
 from eakte.models.vocabulary import GrantPermission
@@ -107,10 +107,10 @@ def delete_grant(ctx: Context, case_file_id: uuid.UUID, grant_id: uuid.UUID) -> 
     case_file = access.require_case_file(ctx, case_file_id, Access.MANAGE, action)
     grant = ctx.session.get(Grant, grant_id)
     if grant is None or grant.case_file_id != case_file.id:
-        raise audit.deny(
+        raise audit.not_found(
             ctx,
             action,
-            NotFoundError(f"grant {grant_id} not found on this case file"),
+            f"grant {grant_id} not found on this case file",
             object_type="grant",
             object_id=grant_id,
             department=case_file.department.code,

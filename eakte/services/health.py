@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from eakte.db import UNAVAILABLE_ERRORS
 from eakte.errors import EakteError
-from eakte.services import audit_log, indexing
+from eakte.services import audit_sealing, indexing
 from eakte.services.context import Ports
 
 # Without these nothing works; without search only searching does (uploads queue up).
@@ -36,7 +36,7 @@ def operational_gauges(ports: Ports) -> dict[str, tuple[str, float | None]]:
     """Deployment-wide queue figures for /metrics: {name: (help, value or None)}."""
     try:
         outbox = indexing.outbox_lag(ports)
-        sealing = audit_log.sealing_lag(ports)
+        sealing = audit_sealing.sealing_lag(ports)
     except UNAVAILABLE_ERRORS:
         return {"eakte_database_up": ("1 when the database answers", 0.0)}
     return {

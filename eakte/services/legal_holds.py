@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import select
 
-from eakte.errors import ConflictError, InvalidInputError, NotFoundError
+from eakte.errors import ConflictError, InvalidInputError
 from eakte.models import CaseFile, LegalHold
 from eakte.models.vocabulary import CaseFileStatus, GlobalRole
 from eakte.services import access, audit, object_lock
@@ -54,10 +54,10 @@ def release_hold(ctx: Context, hold_id: uuid.UUID, reason: str) -> LegalHold:
     access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, action)
     hold = ctx.session.get(LegalHold, hold_id)
     if hold is None:
-        raise audit.deny(
+        raise audit.not_found(
             ctx,
             action,
-            NotFoundError(f"legal hold {hold_id} not found"),
+            f"legal hold {hold_id} not found",
             object_type="legal_hold",
             object_id=hold_id,
         )

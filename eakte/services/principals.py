@@ -16,7 +16,6 @@ from eakte.errors import (
     AccessDeniedError,
     ConflictError,
     EakteError,
-    NotFoundError,
     SeparationOfDutiesError,
 )
 from eakte.models import Department, Membership, Principal, PrincipalRole
@@ -67,7 +66,13 @@ def record_about_principal(
 def principal_or_deny(ctx: Context, username: str, action: str) -> Principal:
     principal = find_principal(ctx, username)
     if principal is None:
-        raise _denied(ctx, action, NotFoundError(f"principal {username!r} not found"), username)
+        raise audit.not_found(
+            ctx,
+            action,
+            f"principal {username!r} not found",
+            object_type="principal",
+            object_id=username,
+        )
     return principal
 
 
@@ -224,7 +229,13 @@ def approve_membership(ctx: Context, username: str, *, department: str) -> Membe
     principal = principal_or_deny(ctx, username, action)
     unit = find_department(ctx.session, department)
     if unit is None:
-        raise _denied(ctx, action, NotFoundError(f"department {department!r} not found"), username)
+        raise audit.not_found(
+            ctx,
+            action,
+            f"department {department!r} not found",
+            object_type="principal",
+            object_id=username,
+        )
     if ctx.system is None and access.roles_of(ctx).get(unit.id) != DepartmentRole.LEAD:
         raise _denied(
             ctx,
@@ -264,11 +275,12 @@ def remove_membership(ctx: Context, username: str, *, department: str) -> None:
     unit = department_by_code(ctx, department)
     membership = _membership_in(principal, unit)
     if membership is None:
-        raise _denied(
+        raise audit.not_found(
             ctx,
             action,
-            NotFoundError(f"{username!r} is not a member of department {department!r}"),
-            username,
+            f"{username!r} is not a member of department {department!r}",
+            object_type="principal",
+            object_id=username,
             department=unit.code,
         )
     principal.memberships.remove(membership)
@@ -369,11 +381,12 @@ def revoke_role(ctx: Context, username: str, role: GlobalRole) -> None:
     principal = someone_elses_principal(ctx, username, action, "global roles")
     held = _grant_of(principal, role)
     if held is None:
-        raise _denied(
+        raise audit.not_found(
             ctx,
             action,
-            NotFoundError(f"{username!r} does not hold the role {role.value!r}"),
-            username,
+            f"{username!r} does not hold the role {role.value!r}",
+            object_type="principal",
+            object_id=username,
         )
     principal.roles.remove(held)
     record_about_principal(ctx, action, username, details={"role": role.value, "state": held.state})

@@ -15,7 +15,6 @@ from eakte.db import rows_affected
 from eakte.errors import (
     AuthenticationError,
     InvalidInputError,
-    NotFoundError,
     SeparationOfDutiesError,
 )
 from eakte.models import ApiToken, Principal
@@ -190,10 +189,10 @@ def revoke_token(ctx: Context, username: str, token_id: uuid.UUID) -> None:
     principal = principal_or_deny(ctx, username, action)
     row = ctx.session.get(ApiToken, token_id)
     if row is None or row.principal_id != principal.id:
-        raise audit.deny(
+        raise audit.not_found(
             ctx,
             action,
-            NotFoundError(f"token {token_id} not found"),
+            f"token {token_id} not found",
             object_type="api_token",
             object_id=token_id,
         )

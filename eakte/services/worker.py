@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from eakte import metrics
 from eakte.db import UNAVAILABLE_ERRORS
 from eakte.errors import EakteError
-from eakte.services import audit_log, disposition_execution, indexing
+from eakte.services import audit_pseudonyms, audit_sealing, disposition_execution, indexing
 from eakte.services.context import Ports
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,10 @@ def run_worker(
 
     def audit_trail() -> bool:
         nonlocal next_pseudonymise
-        audit_log.seal_all(ports)
-        audit_log.checkpoint_if_due(ports)
+        audit_sealing.seal_all(ports)
+        audit_sealing.checkpoint_if_due(ports)
         if time.monotonic() >= next_pseudonymise:
-            audit_log.pseudonymise_addresses(ports)
+            audit_pseudonyms.pseudonymise_addresses(ports)
             next_pseudonymise = time.monotonic() + PSEUDONYMISE_EVERY
         return False
 

@@ -32,8 +32,12 @@ class BlobStore(Protocol):
         until the end of `retain_until` (a lock is only ever extended) and set or clear its
         legal hold, so that the store itself refuses an early deletion."""
 
+    def list(self, prefix: str) -> Iterator[str]:
+        """Every key under `prefix` (`<prefix>/...`), in no particular order; no side effects."""
+
     def keys_older_than(self, prefix: str, cutoff: dt.datetime) -> Iterator[str]:
-        """Keys under `prefix` last written before `cutoff` (for the orphan sweeper)."""
+        """Keys under `prefix` last written before `cutoff` (for the orphan sweeper, which
+        may also discard uploads that died before `cutoff`)."""
 
     def check(self) -> None:
         """Raise StorageUnavailableError unless the store answers and is writable."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from eakte.errors import StorageFullError
 from eakte.storage.base import BlobNotFoundError, StorageError, StorageUnavailableError
 
+_PREFIX = re.compile(r"^[a-z0-9]+$")
 _KEY = re.compile(r"^[a-z0-9]+/[0-9a-f-]{36}$")
 _READ_CHUNK = 256 * 1024
 
@@ -92,6 +93,19 @@ class FileSystemBlobStore:
 
     def protect(self, key: str, *, retain_until: dt.date | None, legal_hold: bool) -> None:
         """A folder has no WORM: the database's retention rules are the only guard here."""
+
+    def list(self, prefix: str) -> Iterator[str]:
+        if not _PREFIX.match(prefix):
+            raise StorageError(f"not a storage prefix: {prefix!r}")
+        base = self.root / prefix
+        try:
+            if not base.is_dir():
+                return
+            for path in base.glob("*/*"):
+                if not path.name.startswith(".incoming-"):  # an upload under way, or dead
+                    yield f"{prefix}/{path.name}"
+        except OSError as exc:
+            raise _storage_error(exc) from exc
 
     def keys_older_than(self, prefix: str, cutoff: dt.datetime) -> Iterator[str]:
         base = self.root / prefix

@@ -168,6 +168,14 @@ class S3BlobStore:
     def _mode(self) -> str:
         return COMPLIANCE if self.object_lock == "compliance" else GOVERNANCE
 
+    def list(self, prefix: str) -> Iterator[str]:
+        """minio-py pages through the listing (1,000 keys a request) by itself."""
+        self._ensure_bucket()
+        with _translated(prefix):
+            for obj in self.client.list_objects(self.bucket, prefix=f"{prefix}/", recursive=True):
+                if obj.object_name is not None:
+                    yield obj.object_name
+
     def keys_older_than(self, prefix: str, cutoff: dt.datetime) -> Iterator[str]:
         self._ensure_bucket()
         with _translated(prefix):

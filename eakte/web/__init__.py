@@ -12,11 +12,11 @@ from flask import Flask
 
 from eakte.web import (  # noqa: F401 - importing a page module registers its routes
     admin,
-    audit,
     case_files,
     confirmations,
     documents,
     own_password,
+    protocol,
     retention,
     search,
     session,

@@ -19,8 +19,8 @@ from eakte.api.schemas.common import CODE_PATTERN, USERNAME_PATTERN
 from eakte.errors import ConflictError, InvalidInputError, SeparationOfDutiesError
 from eakte.models.vocabulary import DepartmentRole, GlobalRole, PrincipalKind
 from eakte.services import deactivation, departments, passwords, principals, tokens
-from eakte.web.audit import berlin_time, parse_day, start_of
 from eakte.web.blueprint import blp
+from eakte.web.protocol import berlin_time, parse_day, start_of
 from eakte.web.session import ctx, signed_in
 
 PEOPLE_PAGE = 100

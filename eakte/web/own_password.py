@@ -12,8 +12,8 @@ from flask import Response, g, make_response, redirect, render_template, request
 from eakte.errors import InvalidInputError
 from eakte.services import passwords
 from eakte.web.admin import PASSWORD_PROBLEMS, UNCLEAR
-from eakte.web.audit import berlin_time
 from eakte.web.blueprint import blp
+from eakte.web.protocol import berlin_time
 from eakte.web.session import COOKIE, ctx, session_hash, signed_in
 
 

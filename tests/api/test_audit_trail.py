@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from eakte.models import AuditCheckpoint, AuditEvent
-from eakte.services import audit_log
+from eakte.services import audit_pseudonyms, audit_sealing, audit_verification
 from tests.helpers import assert_problem, audit_events
 
 
@@ -135,7 +135,7 @@ def test_every_api_action_leaves_exactly_one_event(town, ports):
 
 def _checkpoint(town) -> dict:
     town.audrey.get("/audit/events")  # seals
-    from eakte.services.audit_log import issue_checkpoint
+    from eakte.services.audit_sealing import issue_checkpoint
 
     issue_checkpoint(town.client.application.extensions["eakte"])
     return town.audrey.get("/audit/checkpoints/latest").get_json()
@@ -177,7 +177,7 @@ def test_a_random_event_is_provably_in_a_signed_checkpoint(town):
 
 
 def test_consistency_between_two_checkpoints(town):
-    from eakte.audit.merkle import verify_consistency
+    from eakte.evidence.merkle import verify_consistency
 
     activity(town)
     first = _checkpoint(town)
@@ -289,15 +289,15 @@ def test_a_thorough_forger_who_rehashes_everything_still_fails_at_the_checkpoint
     checkpoint = _checkpoint(town)
     _tamper(ports, "UPDATE audit_event SET actor = 'mallory' WHERE seq = 2")
     # recompute leaf and chain hashes as a database administrator could
-    from eakte.audit import merkle
-    from eakte.audit.canonical import ZERO_HASH, canonical_json, chain_hash, event_document
+    from eakte.evidence import merkle
+    from eakte.evidence.canonical import ZERO_HASH, canonical_json, chain_hash, event_document
 
     with ports.session_factory() as session, session.begin():
         previous = ZERO_HASH
         for row in session.scalars(
             sa.select(AuditEvent).where(AuditEvent.seq.is_not(None)).order_by(AuditEvent.seq)
         ):
-            leaf = merkle.leaf_hash(canonical_json(event_document(audit_log.event_fields(row))))
+            leaf = merkle.leaf_hash(canonical_json(event_document(audit_sealing.event_fields(row))))
             previous = chain_hash(previous, leaf)
             row.leaf_hash, row.chain_hash = leaf, previous
     result = _verify(town)
@@ -331,12 +331,12 @@ def test_old_client_addresses_are_erased_and_the_trail_still_verifies(town, port
             sa.select(sa.func.count()).where(AuditEvent.client_address.is_not(None))
         )
     clock.advance(days=ports.settings.audit_address_days + 1)
-    assert audit_log.pseudonymise_addresses(ports) > 0
+    assert audit_pseudonyms.pseudonymise_addresses(ports) > 0
     with ports.session_factory() as session:
         rows = session.scalars(sa.select(AuditEvent).where(AuditEvent.seq.is_not(None))).all()
         assert all(row.client_address is None for row in rows)
         assert all(row.client_address_hash for row in rows if row.actor != "system:test")
-    assert audit_log.verify_trail(system).ok  # (the API tokens have expired by now)
+    assert audit_verification.verify_trail(system).ok  # (the API tokens have expired by now)
 
 
 def test_checkpoints_are_also_kept_in_object_storage(town, ports):
@@ -365,13 +365,13 @@ def test_checkpoints_come_every_n_events_or_t_seconds(ports, system, clock):
             system.commit()
 
     write(1)
-    assert audit_log.checkpoint_if_due(ports).tree_size == 1  # the first one at once
+    assert audit_sealing.checkpoint_if_due(ports).tree_size == 1  # the first one at once
     write(2)
-    assert audit_log.checkpoint_if_due(ports) is None
+    assert audit_sealing.checkpoint_if_due(ports) is None
     write(1)
-    assert audit_log.checkpoint_if_due(ports).tree_size == 4  # three new events
+    assert audit_sealing.checkpoint_if_due(ports).tree_size == 4  # three new events
     write(1)
-    assert audit_log.checkpoint_if_due(ports) is None
+    assert audit_sealing.checkpoint_if_due(ports) is None
     clock.advance(seconds=601)
-    assert audit_log.checkpoint_if_due(ports).tree_size == 5  # time is up
-    assert audit_log.checkpoint_if_due(ports) is None  # nothing new: no new checkpoint
+    assert audit_sealing.checkpoint_if_due(ports).tree_size == 5  # time is up
+    assert audit_sealing.checkpoint_if_due(ports) is None  # nothing new: no new checkpoint

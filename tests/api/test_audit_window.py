@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from eakte.config import Settings
 from eakte.models import AuditCheckpoint, AuditEvent, AuditNode
-from eakte.services import audit_log
+from eakte.services import audit_sealing
 from eakte.services.worker import run_worker
 from tests.api.test_audit_trail import activity
 
@@ -63,7 +63,7 @@ def forge_and_reseal(ports, request_id: str, actor: str) -> None:
         )
         session.execute(sa.update(AuditEvent).values(seq=None, leaf_hash=None, chain_hash=None))
         session.execute(sa.delete(AuditNode))
-    audit_log.seal_all(ports)
+    audit_sealing.seal_all(ports)
 
 
 def eakte_audit_verify(settings: Settings, *args: str) -> subprocess.CompletedProcess:
@@ -120,7 +120,7 @@ def test_a_verification_names_the_events_no_checkpoint_covers_yet(
 ) -> None:
     clock.set(clock())
     activity(town)
-    audit_log.issue_checkpoint(ports)
+    audit_sealing.issue_checkpoint(ports)
     signed = signed_size(ports)
     first = town.anna.get("/case-files")
     clock.advance(seconds=42)
@@ -157,5 +157,5 @@ def test_a_verification_names_the_events_no_checkpoint_covers_yet(
     assert json.loads(offline.stdout)["uncovered"]["first_seq"] == signed
     assert f"not covered: events {signed}.." in offline.stderr
 
-    audit_log.issue_checkpoint(ports)
+    audit_sealing.issue_checkpoint(ports)
     assert town.audrey.get("/audit/verify").get_json()["uncovered"] is None

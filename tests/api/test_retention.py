@@ -12,7 +12,7 @@ import uuid
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from eakte.audit.signing import verify_signature
+from eakte.evidence.signing import verify_signature
 from eakte.models import CaseFile, Tombstone
 from eakte.services import retention
 from tests.api.test_documents import post_multipart, stored_version

@@ -95,6 +95,16 @@ def test_keys_older_than_lists_only_old_objects_under_the_prefix(store):
     assert list(store.keys_older_than("v2", now + dt.timedelta(hours=1))) == []
 
 
+def test_list_names_exactly_the_keys_under_the_prefix(store):
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    inside = {f"{prefix}/{uuid.uuid4()}" for _ in range(25)}
+    outside = {f"{prefix}0/{uuid.uuid4()}", f"v1/{uuid.uuid4()}"}  # "t…0" only starts alike
+    for name in inside | outside:
+        store.put(name, [b"x"], length=1)
+    assert sorted(store.list(prefix)) == sorted(inside)
+    assert list(store.list(f"{prefix}1")) == []
+
+
 def test_check_passes_on_a_working_store(store):
     store.check()
 

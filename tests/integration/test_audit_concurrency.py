@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from eakte.models import AuditEvent
-from eakte.services import audit, audit_log
+from eakte.services import audit, audit_sealing, audit_verification
 from eakte.services.context import Context
 
 WRITERS = 8
@@ -32,7 +32,7 @@ def test_concurrent_writers_and_sealers_give_a_gap_free_sequence(ports, system):
         start.wait(timeout=30)
         sealed = 0
         while writing.is_set():
-            sealed += audit_log.seal_pending(ports, limit=7)
+            sealed += audit_sealing.seal_pending(ports, limit=7)
         return sealed
 
     with ThreadPoolExecutor(WRITERS + 2) as pool:
@@ -43,7 +43,7 @@ def test_concurrent_writers_and_sealers_give_a_gap_free_sequence(ports, system):
         writing.clear()
         for future in sealers:
             future.result()
-    audit_log.seal_all(ports)
+    audit_sealing.seal_all(ports)
 
     with ports.session_factory() as session:
         seqs = session.scalars(sa.select(AuditEvent.seq).order_by(AuditEvent.seq)).all()
@@ -52,6 +52,6 @@ def test_concurrent_writers_and_sealers_give_a_gap_free_sequence(ports, system):
         ).all()
     assert seqs == list(range(len(seqs)))
     assert sorted(written) == sorted(f"{w}-{n}" for w in range(WRITERS) for n in range(EVENTS_EACH))
-    audit_log.issue_checkpoint(ports)
-    result = audit_log.verify_trail(system)
+    audit_sealing.issue_checkpoint(ports)
+    result = audit_verification.verify_trail(system)
     assert result.ok, result.problem

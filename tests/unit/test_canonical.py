@@ -1,12 +1,21 @@
-"""The fast canonical encoder gives exactly the bytes of the general one (RFC 8785 subset)."""
+"""The fast ways to the canonical bytes give exactly those of the general one (RFC 8785 subset):
+the event encoder, and verification's reading of SQLite's stored times."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from sqlalchemy.dialects import sqlite
 
-from eakte.audit.canonical import EVENT_FIELDS, canonical_event, canonical_json, event_document
+from eakte.evidence.canonical import (
+    EVENT_FIELDS,
+    canonical_event,
+    canonical_json,
+    canonical_time,
+    event_document,
+)
+from eakte.services.audit_verification import _time_loader, sealed_time
 
 BASE = {
     "seq": 7,
@@ -47,3 +56,20 @@ def test_floats_are_refused_by_both():
         canonical_json(event_document(fields))
     with pytest.raises(TypeError):
         canonical_event([fields[name] for name in EVENT_FIELDS])
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["2026-11-25 22:50:17.123456", "2024-02-29 00:00:00.000000", "2026-02-30 12:00:00.000000"],
+)
+def test_sqlite_times_take_the_short_way_to_the_same_text(stored):
+    # What SQLite stores for a UTCDateTime; the last one is no real moment.
+    load_time = _time_loader(sqlite.dialect())
+    try:
+        expected = canonical_time(load_time(stored))
+    except ValueError:
+        with pytest.raises(ValueError):
+            sealed_time(stored, load_time)
+    else:
+        assert sealed_time(stored, load_time) == expected
+        assert expected == f"{stored[:10]}T{stored[11:]}Z"

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from eakte.audit import merkle
+from eakte.evidence import merkle
 
 
 def mth(leaves: list[bytes]) -> bytes:

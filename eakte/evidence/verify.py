@@ -13,10 +13,11 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from eakte.audit import merkle
-from eakte.audit.canonical import ZERO_HASH, canonical_json, chain_hash
-from eakte.audit.signing import verify_signature
+from eakte.evidence import merkle
+from eakte.evidence.canonical import ZERO_HASH, canonical_json, chain_hash
+from eakte.evidence.signing import verify_signature
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Uncovered:
             return None
         return round((last - first).total_seconds(), 3)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "events": self.events,
             "first_seq": self.first_seq,
@@ -91,7 +92,7 @@ class Verification:
         self.ok, self.first_bad_seq, self.problem = False, seq, problem
         return self
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "events_checked": self.events,
@@ -203,7 +204,7 @@ def _occurred_at(event: SealedEvent) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def export_line_event(line: dict) -> SealedEvent:
+def export_line_event(line: dict[str, Any]) -> SealedEvent:
     """One JSONL export line → the event to verify; its fields must match its canonical bytes."""
     canonical = base64.b64decode(line["canonical"])
     fields = {k: v for k, v in line.items() if k not in ("canonical", "leaf_hash", "chain_hash")}

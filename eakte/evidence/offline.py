@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from eakte.audit.verify import (
+from eakte.evidence.verify import (
     SealedEvent,
     SignedCheckpoint,
     Verification,

@@ -8,6 +8,7 @@ whitespace, UTF-8, no escaping beyond JSON's minimum. Floats are refused
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
@@ -58,6 +59,11 @@ if tuple(sorted(EVENT_FIELDS)) != _EVENT_KEYS:  # canonical_event spells out bot
 def canonical_json(value: dict[str, Any]) -> bytes:
     _refuse_floats(value)
     return _ENCODER.encode(value).encode("utf-8")
+
+
+def canonical_time(value: dt.datetime) -> str:
+    """A moment as sealed bytes and checkpoints write it: UTC, microseconds, `Z`."""
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def event_document(fields: dict[str, Any]) -> dict[str, Any]:

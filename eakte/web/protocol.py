@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 from flask import Response, make_response, render_template, request
 
 from eakte.models.vocabulary import Outcome
-from eakte.services import audit_log
+from eakte.services import audit_queries, audit_verification
 from eakte.web.blueprint import blp
 from eakte.web.session import ctx, signed_in
 
 if TYPE_CHECKING:
-    from eakte.audit.verify import Verification
+    from eakte.evidence.verify import Verification
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PAGE_SIZE = 50
@@ -99,12 +99,14 @@ def read_filters(args: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, s
         filters["outcome"] = form["ergebnis"]
     else:
         form["ergebnis"] = ""
-    days = {}
+    days: dict[str, dt.date] = {}
     for name in ("von", "bis"):
         if form[name]:
-            days[name] = parse_day(form[name])
-            if days[name] is None:
+            day = parse_day(form[name])
+            if day is None:
                 errors[name] = "Bitte ein Datum angeben, z. B. 31.12.2026."
+            else:
+                days[name] = day
     if days.get("von") and days.get("bis") and days["bis"] < days["von"]:
         errors["bis"] = "„bis“ darf nicht vor „von“ liegen."
     if days.get("von"):
@@ -119,7 +121,7 @@ def _page(verification: Verification | None = None) -> Response:
     cursor = request.args.get("weiter") or None
     page = None
     if not errors:
-        page = audit_log.list_events(ctx(), filters=filters, limit=PAGE_SIZE, cursor=cursor)
+        page = audit_queries.list_events(ctx(), filters=filters, limit=PAGE_SIZE, cursor=cursor)
     body = render_template(
         "protokoll.html",
         page=page,
@@ -146,7 +148,7 @@ def audit() -> Response:
 @signed_in
 def audit_verify() -> Response:
     """Recompute the whole trail against the signed checkpoints; show green or red."""
-    verification = audit_log.verify_trail(ctx())
+    verification = audit_verification.verify_trail(ctx())
     return _page(verification)
 
 
@@ -157,7 +159,7 @@ def audit_export() -> Response:
     fmt = request.args.get("format", "jsonl")
     if fmt not in MEDIA:
         fmt = "jsonl"
-    lines = audit_log.export_events(ctx(), fmt=fmt)
+    lines = audit_queries.export_events(ctx(), fmt=fmt)
     response = Response(lines, mimetype=MEDIA[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="protokoll.{fmt}"'
     response.headers["Cache-Control"] = "no-store"

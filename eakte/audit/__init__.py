@@ -1,1 +1,0 @@
-"""Hash chain, Merkle checkpoints, signatures, proofs and the offline verifier."""
