@@ -34,8 +34,8 @@ from eakte.errors import (
     AccessDeniedError,
     ConflictError,
     EakteError,
-    InvalidInputError,
     NotFoundError,
+    NotInHandoverError,
 )
 from eakte.models import (
     CaseFile,
@@ -341,10 +341,7 @@ def confirm_archive(
     exported = {item.reference: item for item in proposal.items if item.state == ItemState.EXPORTED}
     unknown = sorted(set(not_imported) - set(exported))
     if unknown:
-        raise InvalidInputError(
-            f"not in this handover: {', '.join(unknown)}",
-            errors={"not_imported": [f"not in this handover: {ref}" for ref in unknown]},
-        )
+        raise NotInHandoverError(unknown)
     for reference in not_imported:
         exported[reference].state = ItemState.SKIPPED.value
         exported[reference].note = "the archive did not take it over; kept here"

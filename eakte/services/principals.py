@@ -15,6 +15,7 @@ from eakte.errors import (
     ConflictError,
     EakteError,
     NotFoundError,
+    Reason,
     SeparationOfDutiesError,
 )
 from eakte.models import Department, Membership, Principal, PrincipalRole
@@ -75,7 +76,10 @@ def refuse_own(ctx: Context, principal: Principal, action: str, what: str) -> No
         raise _denied(
             ctx,
             action,
-            SeparationOfDutiesError(f"nobody changes their own {what}; ask another person"),
+            SeparationOfDutiesError(
+                f"nobody changes their own {what}; ask another person",
+                reasons=[Reason.OWN_RIGHTS],
+            ),
             principal.username,
         )
 
@@ -315,7 +319,8 @@ def grant_role(ctx: Context, username: str, role: GlobalRole) -> tuple[Principal
             action,
             SeparationOfDutiesError(
                 "admin and records_manager are never held together: an admin could"
-                " otherwise approve a disposition alone"
+                " otherwise approve a disposition alone",
+                reasons=[Reason.EXCLUSIVE_ROLES],
             ),
             username,
         )
