@@ -179,7 +179,7 @@ def reject(ctx: Context, proposal_id: uuid.UUID, reason: str) -> DispositionProp
     for item in proposal.items:
         if item.state == ItemState.PROPOSED:
             item.state = ItemState.REJECTED.value
-            item.note = f"proposal rejected: {reason}"
+            item.note = REJECTED_NOTE_PREFIX + reason
     audit.record(ctx, action, object_type="disposition_proposal", object_id=proposal.id)
     ctx.commit()
     return proposal
@@ -296,6 +296,8 @@ def _hand_over(ctx: Context, proposal_id: uuid.UUID) -> None:
 HELD_NOTE = "a legal hold was placed after the proposal; the file is kept"
 NOT_DUE_NOTE = "its retention period has not run out by today; the file is kept"
 NOT_CLOSED_NOTE = "the file is no longer closed; it is kept"
+ARCHIVE_KEPT_NOTE = "the archive did not take it over; kept here"
+REJECTED_NOTE_PREFIX = "proposal rejected: "
 
 
 def why_kept(session: Session, case_file: CaseFile, today: dt.date) -> str | None:
@@ -344,7 +346,7 @@ def confirm_archive(
         raise NotInHandoverError(unknown)
     for reference in not_imported:
         exported[reference].state = ItemState.SKIPPED.value
-        exported[reference].note = "the archive did not take it over; kept here"
+        exported[reference].note = ARCHIVE_KEPT_NOTE
     proposal.status = ProposalStatus.EXECUTING.value
     audit.record(
         ctx,

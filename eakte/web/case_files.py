@@ -6,7 +6,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from eakte.errors import AccessDeniedError, EakteError, InvalidInputError
 from eakte.models import CaseFile
@@ -20,9 +21,11 @@ from eakte.services import documents as document_service
 from eakte.services import file_plan as file_plan_service
 from eakte.services import grants as grant_service
 from eakte.services import processes as process_service
+from eakte.web import error_pages
 from eakte.web.blueprint import blp
-from eakte.web.formats import size_text
-from eakte.web.session import ctx, message, signed_in
+from eakte.web.formatting import parse_day
+from eakte.web.messages import DATE_HINT, explain
+from eakte.web.session import ctx, signed_in
 
 STATUS_LABELS = {CaseFileStatus.OPEN: "offen", CaseFileStatus.CLOSED: "zdA"}
 PERMISSION_LABELS = {GrantPermission.READ: "lesen", GrantPermission.WRITE: "bearbeiten"}
@@ -34,30 +37,8 @@ PAGE_SIZE = 50
 # Column → the service's sort order (the whole list is sorted, page by page).
 SORT_KEYS = {"aktenzeichen": "reference", "titel": "title", "angelegt": "created"}
 
-# The services speak English to developers; clerks read these instead.
-FIELD_MESSAGES = {
-    "the file is empty": "Die Datei ist leer. Leere Dateien werden nicht angenommen.",
-    "not a process of this case file": "Dieser Vorgang gehört nicht zu dieser Akte.",
-    "unknown file plan code": "Diesen Eintrag gibt es im Aktenplan nicht.",
-    "unknown department": "Dieses Amt gibt es nicht.",
-    "give department or principal": "Bitte geben Sie entweder ein Amt oder eine Person an.",
-    "not allowed on a confidential case file": (
-        "Eine vertrauliche Akte kann nur einzelnen Personen freigegeben werden."
-    ),
-    "unknown principal": "Diese Person ist nicht bekannt.",
-    "must lie in the future": "Das Datum muss in der Zukunft liegen.",
-}
-GENERIC_FIELD_MESSAGE = "Bitte prüfen Sie diese Angabe."
-
 
 # --- helpers shared with documents.py -------------------------------------------------
-
-
-def german(message: str) -> str:
-    for english, text in FIELD_MESSAGES.items():
-        if english in message:
-            return text
-    return GENERIC_FIELD_MESSAGE
 
 
 def field_errors(error: InvalidInputError, fields: dict[str, str]) -> dict[str, str]:
@@ -66,46 +47,16 @@ def field_errors(error: InvalidInputError, fields: dict[str, str]) -> dict[str, 
     `fields` maps service field names to form field names; anything else lands on
     `fallback` (the first form field) so that no error goes unseen.
     """
-    found: dict[str, str] = {}
     fallback = next(iter(fields.values()))
-    for name, messages in (error.errors or {}).items():
-        text = messages[0] if isinstance(messages, list) and messages else str(messages)
-        found.setdefault(fields.get(name, fallback), german(text))
-    if not found:
-        found[fallback] = german(error.detail)
-    return found
+    named = [fields.get(name, fallback) for name in error.errors or {}] or [fallback]
+    return dict.fromkeys(named, explain(error))
 
 
 def error_text(error: EakteError) -> str:
     """One German sentence for an error that has no field."""
-    from eakte.api.problems import status_of
-
     if isinstance(error, InvalidInputError):
-        return german(error.detail)
-    return message(status_of(error))[1]
-
-
-def tz_local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(g.ctx.ports.timezone)
-
-
-@blp.app_template_filter("akte_datum")
-def _date(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, dt.datetime):
-        value = tz_local(value)
-    return value.strftime("%d.%m.%Y")
-
-
-@blp.app_template_filter("akte_zeit")
-def _time(value: dt.datetime | None) -> str:
-    if value is None:
-        return "–"
-    return tz_local(value).strftime("%d.%m.%Y, %H:%M Uhr")
-
-
-blp.add_app_template_filter(size_text, "akte_groesse")
+        return explain(error)
+    return error_pages.error_text(error)
 
 
 def can(case_file: CaseFile, needed: Access) -> bool:
@@ -322,10 +273,9 @@ def new_grant(case_file_id: uuid.UUID) -> Any:
         errors["freigabe_recht"] = "Bitte wählen Sie lesen oder bearbeiten."
     expires = None
     if form["freigabe_bis"]:
-        try:
-            day = dt.date.fromisoformat(form["freigabe_bis"])
-        except ValueError:
-            errors["freigabe_bis"] = "Bitte geben Sie ein Datum ein (TT.MM.JJJJ)."
+        day = parse_day(form["freigabe_bis"])
+        if day is None:
+            errors["freigabe_bis"] = DATE_HINT
         else:  # valid through the whole day, as a clerk reads "bis 30.06."
             expires = dt.datetime.combine(day, dt.time(23, 59, 59), ctx().ports.timezone)
     if not errors:

@@ -23,6 +23,7 @@ from eakte.web.case_files import (
     render_case_file,
     require_int,
 )
+from eakte.web.error_pages import status_of
 from eakte.web.session import ctx, signed_in
 
 # Shown inline (in the page or a frame); everything else is only ever offered as a
@@ -37,10 +38,10 @@ NO_FILE = "Bitte wählen Sie mindestens eine Datei aus."
 
 
 def _json_error(error: EakteError | None, text: str | None = None) -> tuple[Response, int]:
-    from eakte.api.problems import status_of
-
-    status = status_of(error) if error is not None else 422
-    return jsonify(ok=False, error=text or error_text(error)), status
+    """The upload script's answer: the German text it shows next to the file."""
+    if error is None:
+        return jsonify(ok=False, error=text), 422
+    return jsonify(ok=False, error=text or error_text(error)), status_of(error)
 
 
 @blp.post("/akten/<uuid:case_file_id>/dokumente")

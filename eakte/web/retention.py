@@ -16,17 +16,21 @@ from collections.abc import Callable
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
 
-from eakte.errors import InvalidInputError
+from eakte.errors import InvalidInputError, NotInHandoverError
 from eakte.models.retention import REASON_MAX
 from eakte.models.vocabulary import Disposition, ItemState, ProposalStatus
 from eakte.services import disposition, legal_holds, retention
 from eakte.services.disposition import (
     APPROVALS_NEEDED,
+    ARCHIVE_KEPT_NOTE,
     HELD_NOTE,
     NOT_CLOSED_NOTE,
     NOT_DUE_NOTE,
+    REJECTED_NOTE_PREFIX,
 )
 from eakte.web.blueprint import blp
+from eakte.web.formatting import parse_day
+from eakte.web.messages import DATE_HINT
 from eakte.web.session import ctx, signed_in
 
 DUE_PAGE = 100
@@ -51,10 +55,6 @@ ITEM_LABELS = {
     ItemState.EXPORTED: "an das Archiv übergeben",
     ItemState.DESTROYED: "vernichtet",
 }
-# The services note in English why a file stayed; the page says it in German.
-ARCHIVE_KEPT_NOTE = "the archive did not take it over; kept here"
-REJECTED_PREFIX = "proposal rejected: "
-
 MESSAGES = {
     "lauf": "Der Retention-Lauf ist abgeschlossen.",
     "sperre": "Die Aussonderungssperre ist gesetzt.",
@@ -117,8 +117,6 @@ def _page(errors: dict[str, str] | None = None, values: dict[str, str] | None = 
         item_note=_item_note,
         approved_by_me=_approved_by_me,
         approvals_needed=APPROVALS_NEEDED,
-        day=_day,
-        moment=_moment,
         reason_max=REASON_MAX,
         page_args=_page_args,
     )
@@ -216,8 +214,8 @@ def retention_confirm_archive(proposal_id: uuid.UUID) -> Response:
     references = [ref.strip() for ref in REFERENCE_SEPARATORS.split(text) if ref.strip()]
     try:
         disposition.confirm_archive(ctx(), proposal_id, not_imported=references)
-    except InvalidInputError as error:
-        unknown = error.detail.partition(": ")[2] or text
+    except NotInHandoverError as error:
+        unknown = ", ".join(error.references)
         message = f"Diese Aktenzeichen gehören nicht zu dieser Abgabe: {unknown}"
         return _page({form: message}, {f"{form}.nicht_uebernommen": text})
     return _back("uebernommen", anchor=f"vorschlag-{proposal_id}")
@@ -289,11 +287,10 @@ def _case_file_id(text: str) -> uuid.UUID | None:
 def _date(text: str, form: str, errors: dict[str, str]) -> dt.date | None:
     if not text:
         return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        errors[form] = "Bitte geben Sie ein Datum ein, z. B. 2026-12-31."
-        return None
+    day = parse_day(text)
+    if day is None:
+        errors[form] = DATE_HINT
+    return day
 
 
 def _page_args(**changes: object) -> dict[str, object]:
@@ -327,16 +324,6 @@ def _item_note(note: str | None) -> str:
         return "Die Akte ist nicht mehr abgeschlossen: sie bleibt erhalten."
     if note == ARCHIVE_KEPT_NOTE:
         return "Vom Archiv nicht übernommen: die Akte bleibt hier."
-    if note.startswith(REJECTED_PREFIX):
-        return f"Vorschlag abgelehnt: {note.removeprefix(REJECTED_PREFIX)}"
+    if note.startswith(REJECTED_NOTE_PREFIX):
+        return f"Vorschlag abgelehnt: {note.removeprefix(REJECTED_NOTE_PREFIX)}"
     return note
-
-
-def _day(value: dt.date | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else ""
-
-
-def _moment(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ctx().ports.timezone).strftime("%d.%m.%Y, %H:%M Uhr")
