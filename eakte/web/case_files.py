@@ -10,7 +10,7 @@ from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from eakte.errors import AccessDeniedError, EakteError, InvalidInputError
-from eakte.models import CaseFile
+from eakte.models import CaseFile, Department
 from eakte.models.permissions import Access
 from eakte.models.records import TITLE_MAX
 from eakte.models.vocabulary import CaseFileStatus, Disposition, GrantPermission
@@ -25,7 +25,7 @@ from eakte.web import error_pages
 from eakte.web.blueprint import blp
 from eakte.web.formatting import parse_day
 from eakte.web.messages import DATE_HINT, explain
-from eakte.web.session import ctx, signed_in
+from eakte.web.session import actor, ctx, signed_in
 
 STATUS_LABELS = {CaseFileStatus.OPEN: "offen", CaseFileStatus.CLOSED: "zdA"}
 PERMISSION_LABELS = {GrantPermission.READ: "lesen", GrantPermission.WRITE: "bearbeiten"}
@@ -116,9 +116,9 @@ def case_files() -> str:
 @signed_in
 def new_case_file() -> Response | tuple[str, int] | str:
     nodes = file_plan_service.list_nodes(ctx())
-    memberships = ctx().actor.active_memberships
+    memberships = actor().active_memberships
     departments = sorted((m.department for m in memberships), key=lambda d: d.code)
-    form = {
+    form: dict[str, Any] = {
         "aktenplan": request.form.get("aktenplan", "").strip(),
         "amt": request.form.get("amt", departments[0].code if len(departments) == 1 else ""),
         "titel": request.form.get("titel", "").strip(),
@@ -150,7 +150,7 @@ def new_case_file() -> Response | tuple[str, int] | str:
     return (page, 422) if errors else page
 
 
-def _check_new(form: dict[str, Any], departments: list) -> dict[str, str]:
+def _check_new(form: dict[str, Any], departments: list[Department]) -> dict[str, str]:
     errors = {}
     if not form["aktenplan"]:
         errors["aktenplan"] = "Bitte wählen Sie einen Eintrag aus dem Aktenplan."
@@ -168,7 +168,7 @@ def _check_new(form: dict[str, Any], departments: list) -> dict[str, str]:
 
 @blp.get("/akten/<uuid:case_file_id>")
 @signed_in
-def case_file(case_file_id: uuid.UUID) -> str:
+def case_file(case_file_id: uuid.UUID) -> tuple[str, int]:
     return render_case_file(case_file_id)
 
 
@@ -178,7 +178,7 @@ def render_case_file(
     errors: dict[str, str] | None = None,
     form: dict[str, Any] | None = None,
     status: int = 200,
-) -> Any:
+) -> tuple[str, int]:
     """The Akte page; also re-shown with German errors after a failed form."""
     record = case_file_service.get_case_file(ctx(), case_file_id)
     processes = process_service.list_processes(ctx(), case_file_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, BinaryIO, cast
 from urllib.parse import quote
 
 from flask import Response, jsonify, redirect, render_template, request, url_for
@@ -73,7 +73,7 @@ def upload(case_file_id: uuid.UUID) -> Any:
             document = document_service.add_document(
                 ctx(),
                 case_file_id,
-                Upload(filename=file.filename, stream=file.stream),
+                Upload(filename=file.filename, stream=cast(BinaryIO, file.stream)),
                 title=(title or None) if len(files) == 1 else None,
                 process_id=process_id,
             )
@@ -114,7 +114,7 @@ def new_version(document_id: uuid.UUID) -> Any:
         if not file or not file.filename:
             raise InvalidInputError("no file", errors={"file": [NO_FILE]})
         version = document_service.add_version(
-            ctx(), document_id, Upload(filename=file.filename, stream=file.stream)
+            ctx(), document_id, Upload(filename=file.filename, stream=cast(BinaryIO, file.stream))
         )
     except InvalidInputError as error:
         text = NO_FILE if not file or not file.filename else error_text(error)

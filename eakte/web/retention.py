@@ -13,11 +13,17 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from eakte.errors import InvalidInputError, NotInHandoverError
-from eakte.models.retention import REASON_MAX
+from eakte.models.retention import (
+    REASON_MAX,
+    DispositionItem,
+    DispositionProposal,
+)
 from eakte.models.vocabulary import Disposition, ItemState, ProposalStatus
 from eakte.services import disposition, legal_holds, retention
 from eakte.services.disposition import (
@@ -70,12 +76,14 @@ REFERENCE_SEPARATORS = re.compile(r"[\n,;]+")
 
 @blp.get("/aufbewahrung", endpoint="retention")
 @signed_in
-def retention_page() -> Response:
+def retention_page() -> BaseResponse:
     """Aufbewahrung: due files, active legal holds, disposition proposals."""
     return _page()
 
 
-def _page(errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
+def _page(
+    errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+) -> BaseResponse:
     errors = dict(errors or {})
     args = request.args
     stichtag = args.get("stichtag", "").strip()
@@ -125,7 +133,7 @@ def _page(errors: dict[str, str] | None = None, values: dict[str, str] | None = 
 
 @blp.post("/aufbewahrung/lauf")
 @signed_in
-def retention_run() -> Response:
+def retention_run() -> BaseResponse:
     """Retention-Lauf: propose every due, unheld file (with the caller's approval)."""
     errors: dict[str, str] = {}
     stichtag = request.form.get("stichtag", "").strip()
@@ -151,7 +159,7 @@ def retention_run() -> Response:
 
 @blp.post("/aufbewahrung/sperren")
 @signed_in
-def retention_place_hold() -> Response:
+def retention_place_hold() -> BaseResponse:
     """Aussonderungssperre setzen, for a due row or a case file named by its id or address."""
     form = _form_key("sperre")
     errors: dict[str, str] = {}
@@ -174,7 +182,7 @@ def retention_place_hold() -> Response:
 
 @blp.post("/aufbewahrung/sperren/<uuid:hold_id>/aufheben")
 @signed_in
-def retention_release_hold(hold_id: uuid.UUID) -> Response:
+def retention_release_hold(hold_id: uuid.UUID) -> BaseResponse:
     """Aussonderungssperre aufheben, with the reason."""
     return _with_reason(
         f"aufheben-{hold_id}",
@@ -186,7 +194,7 @@ def retention_release_hold(hold_id: uuid.UUID) -> Response:
 
 @blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/freigeben")
 @signed_in
-def retention_approve(proposal_id: uuid.UUID) -> Response:
+def retention_approve(proposal_id: uuid.UUID) -> BaseResponse:
     """Freigeben: the second records manager's approval carries the proposal out."""
     proposal = disposition.approve(ctx(), proposal_id)
     done = proposal.status != ProposalStatus.PENDING
@@ -195,7 +203,7 @@ def retention_approve(proposal_id: uuid.UUID) -> Response:
 
 @blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/ablehnen")
 @signed_in
-def retention_reject(proposal_id: uuid.UUID) -> Response:
+def retention_reject(proposal_id: uuid.UUID) -> BaseResponse:
     """Ablehnen, with the reason: the files stay."""
     return _with_reason(
         f"ablehnen-{proposal_id}",
@@ -207,7 +215,7 @@ def retention_reject(proposal_id: uuid.UUID) -> Response:
 
 @blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/uebernahme")
 @signed_in
-def retention_confirm_archive(proposal_id: uuid.UUID) -> Response:
+def retention_confirm_archive(proposal_id: uuid.UUID) -> BaseResponse:
     """Übernahme bestätigen: what the archive took over is destroyed here, the rest stays."""
     form = f"uebernahme-{proposal_id}"
     text = request.form.get("nicht_uebernommen", "")
@@ -223,7 +231,7 @@ def retention_confirm_archive(proposal_id: uuid.UUID) -> Response:
 
 @blp.get("/aufbewahrung/vorschlaege/<uuid:proposal_id>/paket")
 @signed_in
-def retention_package(proposal_id: uuid.UUID) -> Response:
+def retention_package(proposal_id: uuid.UUID) -> BaseResponse:
     """The stored xdomea package of an archive proposal, to send to the archive."""
     filename, chunks = disposition.export_package(ctx(), proposal_id)
     response = Response(chunks, mimetype="application/zip", direct_passthrough=True)
@@ -233,7 +241,7 @@ def retention_package(proposal_id: uuid.UUID) -> Response:
 
 @blp.get("/aufbewahrung/vorschlaege/<uuid:proposal_id>/nachweis")
 @signed_in
-def retention_certificate(proposal_id: uuid.UUID) -> Response:
+def retention_certificate(proposal_id: uuid.UUID) -> BaseResponse:
     """Nachweis: the signed certificate of a completed proposal, as PDF (or the signed JSON)."""
     _, document = disposition.certificate(ctx(), proposal_id)
     if request.args.get("format") == "json":
@@ -249,8 +257,8 @@ def retention_certificate(proposal_id: uuid.UUID) -> Response:
 # -- helpers ---------------------------------------------------------------------
 
 
-def _back(message: str, *, anchor: str, **args: object) -> Response:
-    values = {key: value for key, value in args.items() if value is not None}
+def _back(message: str, *, anchor: str, **args: object) -> BaseResponse:
+    values: dict[str, Any] = {key: value for key, value in args.items() if value is not None}
     return redirect(url_for("web.retention", meldung=message, _anchor=anchor, **values))
 
 
@@ -260,7 +268,9 @@ def _form_key(default: str) -> str:
     return key if re.fullmatch(r"sperre(-[0-9a-f-]{36})?", key) else default
 
 
-def _with_reason(form: str, act: Callable[[str], object], *, done: str, anchor: str) -> Response:
+def _with_reason(
+    form: str, act: Callable[[str], object], *, done: str, anchor: str
+) -> BaseResponse:
     """A button that needs a reason (Grund): do it, or show the page with the error."""
     errors: dict[str, str] = {}
     reason = _reason(form, errors)
@@ -302,15 +312,15 @@ def _page_args(**changes: object) -> dict[str, object]:
     return args
 
 
-def _approved_by_me(proposal: object) -> bool:
+def _approved_by_me(proposal: DispositionProposal) -> bool:
     me = g.web_session.principal.id
     return any(approval.principal_id == me for approval in proposal.approvals)
 
 
-def _item_label(item: object, proposal: object) -> str:
+def _item_label(item: DispositionItem, proposal: DispositionProposal) -> str:
     if item.state == ItemState.DESTROYED and proposal.disposition == Disposition.ARCHIVE:
         return "vom Archiv übernommen"
-    return ITEM_LABELS.get(item.state, item.state)
+    return ITEM_LABELS.get(ItemState(item.state), item.state)
 
 
 def _item_note(note: str | None) -> str:

@@ -13,6 +13,7 @@ from flask import current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from eakte.errors import FormTokenError
+from eakte.models import Principal
 from eakte.services import audit, web_sessions
 from eakte.services.context import Context
 
@@ -27,6 +28,12 @@ CSRF_FIELD = "csrf"
 def ctx() -> Context:
     context: Context = g.ctx
     return context
+
+
+def actor() -> Principal:
+    """The signed-in user, on pages behind `signed_in`."""
+    principal: Principal = g.web_session.principal
+    return principal
 
 
 def begin() -> None:
