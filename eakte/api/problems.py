@@ -90,10 +90,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(Exception, _from_unexpected)
 
 
-def status_of(error: errors.EakteError) -> int:
-    return _status_and_title(error)[0]
-
-
 def _status_and_title(error: errors.EakteError) -> tuple[int, str]:
     return next(STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF)
 
