@@ -25,6 +25,7 @@ test: $(BIN)/.installed lint
 
 lint: $(BIN)/.installed
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/ruff check eakte tests bench
 	$(BIN)/ruff format --check eakte tests bench
 

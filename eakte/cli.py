@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import click
 
@@ -393,7 +393,7 @@ def audit_verify(
         raise click.UsageError(
             "offline verification needs --export, --checkpoints and --public-key"
         )
-    if all(offline):
+    if export_file and checkpoints_file and public_key_file:
         from eakte.evidence.offline import verify_files
 
         result = verify_files(export_file, checkpoints_file, public_key_file)
@@ -471,7 +471,7 @@ def sweep(grace_hours: int | None) -> None:
     click.echo(f"{len(removed)} orphaned objects removed", err=True)
 
 
-def _progress(label: str):
+def _progress(label: str) -> Callable[..., None] | None:
     """A progress line on a terminal; silent when output goes to a file or cron mail."""
     if not sys.stderr.isatty():
         return None

@@ -1,18 +1,59 @@
 """The EakteError tree: what went wrong, in domain words, with a stable code.
 
-No HTTP here: `eakte.api.problems` maps each class to a status once.
+No HTTP here: `eakte.api.problems` maps each class to a status once, and
+`eakte.web.error_pages` to a German page. A `Reason` says which rule was broken, for
+clients that explain it in their own words (`eakte.web.messages`); it is not part
+of the API's problem body, whose English `detail` already says it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+
+class Reason(StrEnum):
+    """Which rule a request broke, finer than the error's class and `code`."""
+
+    EMPTY_FILE = "empty-file"
+    FOREIGN_PROCESS = "foreign-process"  # the process belongs to another case file
+    UNKNOWN_FILE_PLAN_CODE = "unknown-file-plan-code"
+    UNKNOWN_DEPARTMENT = "unknown-department"
+    UNKNOWN_PRINCIPAL = "unknown-principal"
+    ONE_GRANTEE = "one-grantee"  # a grant names a department or a principal, not both
+    CONFIDENTIAL_GRANT = "confidential-grant"  # confidential: principals only
+    NOT_IN_FUTURE = "not-in-future"  # an end date that has already passed
+    TOO_FAR_AHEAD = "too-far-ahead"  # a token's end beyond EAKTE_TOKEN_MAX_DAYS
+    TOO_SHORT = "too-short"  # a password under the policy's minimum length
+    TOO_LONG = "too-long"
+    CONTAINS_USERNAME = "contains-username"
+    SERVICE_ACCOUNT_SIGN_IN = "service-account-sign-in"  # by token only, never a password
+    QUERY_EMPTY = "query-empty"
+    QUERY_TOO_LONG = "query-too-long"
+    QUOTE_NOT_CLOSED = "quote-not-closed"
+    OR_MISPLACED = "or-misplaced"
+    NO_WORD = "no-word"
+    TOO_MANY_WORDS = "too-many-words"
+    OWN_RIGHTS = "own-rights"  # nobody changes their own rights or account
+    EXCLUSIVE_ROLES = "exclusive-roles"  # admin and records manager never together
+    ISSUED_FOR_USER = "issued-for-user"  # a user's access token is theirs alone to mint
 
 
 class EakteError(Exception):
     code = "error"
 
-    def __init__(self, detail: str, *, errors: dict | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: dict[str, Any] | None = None,
+        reasons: Sequence[Reason] = (),
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.reasons = tuple(reasons)
 
 
 class ConfigError(EakteError):
@@ -50,6 +91,17 @@ class InvalidInputError(EakteError):
     """Input that passed the schema but breaks a domain rule (unknown code, bad cursor)."""
 
     code = "invalid-input"
+
+
+class NotInHandoverError(InvalidInputError):
+    """The archive names case files that were not part of the handover it confirms."""
+
+    def __init__(self, references: Sequence[str]) -> None:
+        super().__init__(
+            f"not in this handover: {', '.join(references)}",
+            errors={"not_imported": [f"not in this handover: {ref}" for ref in references]},
+        )
+        self.references = tuple(references)
 
 
 class FormTokenError(EakteError):

@@ -69,16 +69,20 @@ def init_api(app: Flask) -> None:
         "bearer", {"type": "http", "scheme": "bearer", "description": "An eakte API token"}
     )
     telemetry.register(app)  # first: its clock starts before anything else runs
-    requests.register(app)
-    for module in (
-        health,
-        departments,
-        principals,
-        file_plan,
-        case_files,
-        documents,
-        search,
-        retention,
-        audit_trail,
-    ):
-        api.register_blueprint(module.blp)
+    blueprints = [
+        module.blp
+        for module in (
+            health,
+            departments,
+            principals,
+            file_plan,
+            case_files,
+            documents,
+            search,
+            retention,
+            audit_trail,
+        )
+    ]
+    requests.register(app, [blp.name for blp in blueprints])
+    for blp in blueprints:
+        api.register_blueprint(blp)

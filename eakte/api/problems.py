@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from eakte import errors, metrics
 from eakte.db import UNAVAILABLE_ERRORS
@@ -88,15 +90,11 @@ def register(app: Flask) -> None:
     app.register_error_handler(Exception, _from_unexpected)
 
 
-def status_of(error: errors.EakteError) -> int:
-    return _status_and_title(error)[0]
-
-
 def _status_and_title(error: errors.EakteError) -> tuple[int, str]:
     return next(STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF)
 
 
-def _from_domain(error: errors.EakteError) -> Response:
+def _from_domain(error: errors.EakteError) -> BaseResponse:
     html = _html_instead(error)
     if html is not None:
         return html
@@ -118,15 +116,18 @@ def _from_domain(error: errors.EakteError) -> Response:
     )
 
 
-def _html_instead(error: Exception) -> Response | None:
-    """Pages of the web client (anything but /api/ and /metrics) answer in HTML, in German."""
-    render = current_app.extensions.get("eakte.html_errors")
+def _html_instead(error: Exception) -> BaseResponse | None:
+    """Paths outside the API (/api/, /metrics) belong to another face of the app; it may
+    answer errors its own way through the `eakte.html_errors` hook (the web: German HTML)."""
+    render: Callable[[Exception], BaseResponse] | None = current_app.extensions.get(
+        "eakte.html_errors"
+    )
     if render is None or request.path.startswith(("/api/", "/metrics")):
         return None
     return render(error)
 
 
-def _from_http(error: HTTPException) -> Response:
+def _from_http(error: HTTPException) -> BaseResponse:
     html = _html_instead(error)
     if html is not None:
         return html
@@ -165,7 +166,7 @@ def _from_database(error: Exception) -> Response:
     )
 
 
-def _from_unexpected(error: Exception) -> Response:
+def _from_unexpected(error: Exception) -> BaseResponse:
     if isinstance(error, HTTPException):
         return _from_http(error)
     log.exception("unexpected error (request %s)", g.get("request_id"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from typing import IO
 
 from flask import Flask, Request, Response, current_app, g, request
@@ -16,22 +17,30 @@ from eakte.services.context import Context, Ports
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 # Endpoints that take file uploads (the JSON body limit would refuse them).
 UPLOAD_ENDPOINTS = {"documents.CaseFileDocuments", "documents.DocumentVersions"}
-# Endpoints without a bearer token; everything else needs one. (/metrics checks the
-# caller's network address instead: Prometheus scrapes it, see eakte.api.telemetry.)
-PUBLIC_ENDPOINTS = {"health.health", "health.ready", "api-docs.openapi_json", "metrics"}
+# Endpoints of the API's blueprints without a bearer token; the others need one.
+# (The OpenAPI document and /metrics lie outside them; /metrics checks the caller's
+# network address instead: Prometheus scrapes it, see eakte.api.telemetry.)
+PUBLIC_ENDPOINTS = {"health.health", "health.ready"}
 
 
 def ports() -> Ports:
-    return current_app.extensions["eakte"]
+    the_ports: Ports = current_app.extensions["eakte"]
+    return the_ports
 
 
 def context() -> Context:
     """The authenticated service context of this request."""
-    return g.ctx
+    ctx: Context = g.ctx
+    return ctx
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, blueprints: Iterable[str]) -> None:
+    """Request ids for every request; bearer auth for the API's own `blueprints`.
+
+    Other faces of the app (the web client) bring their own sign-in.
+    """
     app.request_class = UploadAwareRequest
+    app.extensions["eakte.api_blueprints"] = frozenset(blueprints)
     app.before_request(_begin)
     app.after_request(_stamp)
     app.teardown_request(_end)
@@ -41,9 +50,9 @@ def _begin() -> None:
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
     g.request_id_token = logs.REQUEST_ID.set(g.request_id)
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+    if request.blueprint not in current_app.extensions["eakte.api_blueprints"]:
         return
-    if request.blueprint == "web":  # the web client has its own sign-in (eakte.web.session)
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return
     if request.endpoint in UPLOAD_ENDPOINTS:
         request.max_content_length = ports().settings.max_upload_bytes

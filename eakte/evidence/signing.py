@@ -20,7 +20,8 @@ from eakte.errors import ConfigError
 
 
 class Signer(Protocol):
-    key_id: str
+    @property
+    def key_id(self) -> str: ...
 
     def sign(self, body: bytes) -> bytes: ...
 

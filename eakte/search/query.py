@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from eakte.errors import SearchQueryError
+from eakte.errors import Reason, SearchQueryError
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
+MISPLACED_OR = "OR must stand between two search words"
 
 _TOKEN = re.compile(r'\s*(-?)(?:"([^"]*)("?)|(\S+))')
 _WORD_CHAR = re.compile(r"\w")
@@ -47,9 +48,12 @@ class ParsedQuery:
 def parse_query(text: str) -> ParsedQuery:
     text = text.strip()
     if not text:
-        raise SearchQueryError("the search text is empty")
+        raise SearchQueryError("the search text is empty", reasons=[Reason.QUERY_EMPTY])
     if len(text) > MAX_QUERY_CHARS:
-        raise SearchQueryError(f"the search text is longer than {MAX_QUERY_CHARS} characters")
+        raise SearchQueryError(
+            f"the search text is longer than {MAX_QUERY_CHARS} characters",
+            reasons=[Reason.QUERY_TOO_LONG],
+        )
     required: list[list[Term]] = []
     excluded: list[Term] = []
     pending_or = False
@@ -61,12 +65,14 @@ def parse_query(text: str) -> ParsedQuery:
         position = match.end()
         negated, phrase, closed, word = match.groups()
         if phrase is not None and not closed:
-            raise SearchQueryError('a quotation mark (") is not closed')
+            raise SearchQueryError(
+                'a quotation mark (") is not closed', reasons=[Reason.QUOTE_NOT_CLOSED]
+            )
         if word in ("AND", "&&"):
             continue
         if word in ("OR", "||"):
             if not required or pending_or or negated:
-                raise SearchQueryError("OR must stand between two search words")
+                raise SearchQueryError(MISPLACED_OR, reasons=[Reason.OR_MISPLACED])
             pending_or = True
             continue
         term = _term(phrase if phrase is not None else word)
@@ -74,7 +80,7 @@ def parse_query(text: str) -> ParsedQuery:
             continue
         if negated:
             if pending_or:
-                raise SearchQueryError("OR must stand between two search words")
+                raise SearchQueryError(MISPLACED_OR, reasons=[Reason.OR_MISPLACED])
             excluded.append(term)
         elif pending_or:
             required[-1].append(term)
@@ -82,11 +88,15 @@ def parse_query(text: str) -> ParsedQuery:
         else:
             required.append([term])
     if pending_or:
-        raise SearchQueryError("OR must stand between two search words")
+        raise SearchQueryError(MISPLACED_OR, reasons=[Reason.OR_MISPLACED])
     if not required:
-        raise SearchQueryError("the search needs at least one word to look for")
+        raise SearchQueryError(
+            "the search needs at least one word to look for", reasons=[Reason.NO_WORD]
+        )
     if sum(len(group) for group in required) + len(excluded) > MAX_TERMS:
-        raise SearchQueryError(f"the search has more than {MAX_TERMS} words")
+        raise SearchQueryError(
+            f"the search has more than {MAX_TERMS} words", reasons=[Reason.TOO_MANY_WORDS]
+        )
     return ParsedQuery(tuple(tuple(group) for group in required), tuple(excluded))
 
 

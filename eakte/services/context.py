@@ -82,5 +82,9 @@ class Context:
         """The calendar day at the municipality (years of Aktenzeichen and retention)."""
         return self.now().astimezone(self.ports.timezone).date()
 
+    def start_of_day(self, day: dt.date) -> dt.datetime:
+        """Midnight at the municipality when `day` begins, in UTC: the bound of a day filter."""
+        return dt.datetime.combine(day, dt.time(), tzinfo=self.ports.timezone).astimezone(dt.UTC)
+
     def commit(self) -> None:
         self.session.commit()

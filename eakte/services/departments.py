@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eakte.errors import ConflictError, InvalidInputError
+from eakte.errors import ConflictError, InvalidInputError, Reason
 from eakte.models import Department
 from eakte.models.vocabulary import GlobalRole
 from eakte.services import access, audit
@@ -22,7 +22,9 @@ def department_by_code(ctx: Context, code: str, *, field: str = "department") ->
     department = find_department(ctx.session, code)
     if department is None:
         raise InvalidInputError(
-            f"unknown department {code!r}", errors={field: [f"unknown department {code!r}"]}
+            f"unknown department {code!r}",
+            errors={field: [f"unknown department {code!r}"]},
+            reasons=[Reason.UNKNOWN_DEPARTMENT],
         )
     return department
 

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from eakte.errors import (
     AccessDeniedError,
     ConflictError,
-    InvalidInputError,
     NotFoundError,
+    NotInHandoverError,
 )
 from eakte.models import (
     DispositionProposal,
@@ -39,6 +39,9 @@ from eakte.services.pagination import Page, paginate
 log = logging.getLogger(__name__)
 
 APPROVALS_NEEDED = 2
+# Why a file stayed, in the item's note (the web client says it in German).
+ARCHIVE_KEPT_NOTE = "the archive did not take it over; kept here"
+REJECTED_NOTE_PREFIX = "proposal rejected: "
 
 
 def _require_manager(ctx: Context, action: str, proposal_id: object = None) -> None:
@@ -154,7 +157,7 @@ def reject(ctx: Context, proposal_id: uuid.UUID, reason: str) -> DispositionProp
     for item in proposal.items:
         if item.state == ItemState.PROPOSED:
             item.state = ItemState.REJECTED.value
-            item.note = f"proposal rejected: {reason}"
+            item.note = REJECTED_NOTE_PREFIX + reason
     audit.record(ctx, action, object_type="disposition_proposal", object_id=proposal.id)
     ctx.commit()
     return proposal
@@ -175,13 +178,10 @@ def confirm_archive(
     exported = {item.reference: item for item in proposal.items if item.state == ItemState.EXPORTED}
     unknown = sorted(set(not_imported) - set(exported))
     if unknown:
-        raise InvalidInputError(
-            f"not in this handover: {', '.join(unknown)}",
-            errors={"not_imported": [f"not in this handover: {ref}" for ref in unknown]},
-        )
+        raise NotInHandoverError(unknown)
     for reference in not_imported:
         exported[reference].state = ItemState.SKIPPED.value
-        exported[reference].note = "the archive did not take it over; kept here"
+        exported[reference].note = ARCHIVE_KEPT_NOTE
     proposal.status = ProposalStatus.EXECUTING.value
     audit.record(
         ctx,

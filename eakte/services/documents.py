@@ -30,6 +30,7 @@ from eakte.errors import (
     NotFoundError,
     PayloadTooLargeError,
     RangeNotSatisfiableError,
+    Reason,
 )
 from eakte.models import CaseFile, Document, DocumentVersion, Process
 from eakte.models.content import resolve_range, safe_filename
@@ -191,6 +192,7 @@ def add_document(
             raise InvalidInputError(
                 "the process does not belong to this case file",
                 errors={"process": ["not a process of this case file"]},
+                reasons=[Reason.FOREIGN_PROCESS],
             )
     retention_years = case_file.file_plan_node.retention_years
     ctx.session.rollback()  # no transaction (and no SQLite write lock) while bytes stream
@@ -291,6 +293,7 @@ def _store(ports: Ports, upload: Upload, retention_years: int, *, today: dt.date
         raise InvalidInputError(
             "the file is empty; empty documents are not accepted",
             errors={"file": ["the file is empty"]},
+            reasons=[Reason.EMPTY_FILE],
         )
     if size > ports.settings.max_upload_bytes:
         raise PayloadTooLargeError(

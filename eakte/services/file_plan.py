@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from eakte.errors import ConflictError, InvalidInputError, NotFoundError
+from eakte.errors import ConflictError, InvalidInputError, NotFoundError, Reason
 from eakte.models import FilePlanNode
 from eakte.models.vocabulary import Disposition, GlobalRole
 from eakte.services import access, audit
@@ -20,7 +20,9 @@ def node_by_code(ctx: Context, code: str, *, field: str = "file_plan") -> FilePl
     node = find_node(ctx, code)
     if node is None:
         raise InvalidInputError(
-            f"unknown file plan code {code!r}", errors={field: [f"unknown file plan code {code!r}"]}
+            f"unknown file plan code {code!r}",
+            errors={field: [f"unknown file plan code {code!r}"]},
+            reasons=[Reason.UNKNOWN_FILE_PLAN_CODE],
         )
     return node
 

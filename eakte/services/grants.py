@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import select
 
-from eakte.errors import InvalidInputError
+from eakte.errors import InvalidInputError, Reason
 from eakte.models import CaseFile, Grant
 from eakte.models.permissions import Access
 from eakte.models.vocabulary import GrantPermission
@@ -62,10 +62,13 @@ def create_grant(
         raise InvalidInputError(
             "name exactly one grantee: department or principal",
             errors={"department": ["give department or principal, not both or neither"]},
+            reasons=[Reason.ONE_GRANTEE],
         )
     if expires_at is not None and expires_at <= ctx.now():
         raise InvalidInputError(
-            "expires_at must lie in the future", errors={"expires_at": ["must lie in the future"]}
+            "expires_at must lie in the future",
+            errors={"expires_at": ["must lie in the future"]},
+            reasons=[Reason.NOT_IN_FUTURE],
         )
     stmt = select(Grant).where(Grant.case_file_id == case_file.id)
     if department is not None:
@@ -73,6 +76,7 @@ def create_grant(
             raise InvalidInputError(
                 "a confidential case file can only be opened to named principals",
                 errors={"department": ["not allowed on a confidential case file"]},
+                reasons=[Reason.CONFIDENTIAL_GRANT],
             )
         unit = department_by_code(ctx, department)
         stmt = stmt.where(Grant.department_id == unit.id)
@@ -84,6 +88,7 @@ def create_grant(
             raise InvalidInputError(
                 f"unknown principal {principal!r}",
                 errors={"principal": [f"unknown principal {principal!r}"]},
+                reasons=[Reason.UNKNOWN_PRINCIPAL],
             )
         stmt = stmt.where(Grant.principal_id == person.id)
         grantee = {"principal_id": person.id}

@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete
 
 from eakte.db import rows_affected
-from eakte.errors import AuthenticationError, InvalidInputError
+from eakte.errors import AuthenticationError, InvalidInputError, Reason
 from eakte.models import Principal, WebSession
 from eakte.models.vocabulary import GlobalRole, Outcome, PrincipalKind
 from eakte.services import access, audit, tokens
@@ -41,17 +41,18 @@ def _dummy_hash() -> str:
 
 
 def check_policy(username: str, password: str) -> None:
-    problems = []
+    problems: dict[Reason, str] = {}
     if len(password) < MIN_LENGTH:
-        problems.append(f"at least {MIN_LENGTH} characters")
+        problems[Reason.TOO_SHORT] = f"at least {MIN_LENGTH} characters"
     if len(password) > MAX_LENGTH:
-        problems.append(f"at most {MAX_LENGTH} characters")
+        problems[Reason.TOO_LONG] = f"at most {MAX_LENGTH} characters"
     if username.lower() in password.lower():
-        problems.append("must not contain the username")
+        problems[Reason.CONTAINS_USERNAME] = "must not contain the username"
     if problems:
         raise InvalidInputError(
-            "the password does not meet the policy: " + ", ".join(problems),
-            errors={"password": problems},
+            "the password does not meet the policy: " + ", ".join(problems.values()),
+            errors={"password": list(problems.values())},
+            reasons=list(problems),
         )
 
 
@@ -134,6 +135,7 @@ def _require_user(principal: Principal) -> None:
         raise InvalidInputError(
             "service accounts sign in with API tokens, not passwords",
             errors={"password": ["service accounts have no password"]},
+            reasons=[Reason.SERVICE_ACCOUNT_SIGN_IN],
         )
 
 

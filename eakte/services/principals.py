@@ -16,6 +16,7 @@ from eakte.errors import (
     AccessDeniedError,
     ConflictError,
     EakteError,
+    Reason,
     SeparationOfDutiesError,
 )
 from eakte.models import Department, Membership, Principal, PrincipalRole
@@ -82,7 +83,10 @@ def refuse_own(ctx: Context, principal: Principal, action: str, what: str) -> No
         raise _denied(
             ctx,
             action,
-            SeparationOfDutiesError(f"nobody changes their own {what}; ask another person"),
+            SeparationOfDutiesError(
+                f"nobody changes their own {what}; ask another person",
+                reasons=[Reason.OWN_RIGHTS],
+            ),
             principal.username,
         )
 
@@ -329,7 +333,8 @@ def grant_role(ctx: Context, username: str, role: GlobalRole) -> tuple[Principal
             action,
             SeparationOfDutiesError(
                 "admin and records_manager are never held together: an admin could"
-                " otherwise approve a disposition alone"
+                " otherwise approve a disposition alone",
+                reasons=[Reason.EXCLUSIVE_ROLES],
             ),
             username,
         )

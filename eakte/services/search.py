@@ -134,12 +134,7 @@ def day_range(
     since: dt.date | None, until: dt.date | None, ctx: Context
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     """Calendar days at the municipality (inclusive) as UTC instants (until exclusive)."""
-    zone = ctx.ports.timezone
-
-    def start_of(day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
-
     return (
-        start_of(since) if since else None,
-        start_of(until + dt.timedelta(days=1)) if until else None,
+        ctx.start_of_day(since) if since else None,
+        ctx.start_of_day(until + dt.timedelta(days=1)) if until else None,
     )

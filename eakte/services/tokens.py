@@ -15,6 +15,7 @@ from eakte.db import rows_affected
 from eakte.errors import (
     AuthenticationError,
     InvalidInputError,
+    Reason,
     SeparationOfDutiesError,
 )
 from eakte.models import ApiToken, Principal
@@ -107,7 +108,8 @@ def create_token(
             action,
             SeparationOfDutiesError(
                 "admins mint tokens only for service accounts and for themselves:"
-                " a user's token would let its holder act as that user"
+                " a user's token would let its holder act as that user",
+                reasons=[Reason.ISSUED_FOR_USER],
             ),
             object_type="principal",
             object_id=username,
@@ -116,7 +118,9 @@ def create_token(
     settings = ctx.ports.settings
     if expires_at is not None and expires_at <= now:
         raise InvalidInputError(
-            "expires_at must lie in the future", errors={"expires_at": ["must lie in the future"]}
+            "expires_at must lie in the future",
+            errors={"expires_at": ["must lie in the future"]},
+            reasons=[Reason.NOT_IN_FUTURE],
         )
     may_outlive_cap = principal.kind == PrincipalKind.SERVICE and not issued_for_self
     cap = now + dt.timedelta(days=settings.token_max_days)
@@ -130,6 +134,7 @@ def create_token(
         raise InvalidInputError(
             f"expires_at lies too far ahead: {limit} (EAKTE_TOKEN_MAX_DAYS)",
             errors={"expires_at": [limit]},
+            reasons=[Reason.TOO_FAR_AHEAD],
         )
     if expires_at is None and not never_expires:
         expires_at = now + dt.timedelta(days=min(settings.token_ttl_days, settings.token_max_days))

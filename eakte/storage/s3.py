@@ -17,6 +17,7 @@ import io
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO, cast
 from urllib.parse import parse_qs, urlsplit
 
 import urllib3
@@ -104,7 +105,7 @@ class S3BlobStore:
                 self.client.put_object(
                     self.bucket,
                     key,
-                    _ChunkReader(chunks),
+                    cast(BinaryIO, _ChunkReader(chunks)),  # a readable stream is what it reads
                     length,
                     part_size=self.part_size,
                     num_parallel_uploads=1,
@@ -199,9 +200,10 @@ class S3BlobStore:
                 if upload.initiated_time is not None and upload.initiated_time < cutoff
             ]
             for upload in stale:
-                self.client._abort_multipart_upload(
-                    self.bucket, upload.object_name, upload.upload_id
-                )
+                if upload.upload_id is not None:  # always set in a listing; typed optional
+                    self.client._abort_multipart_upload(
+                        self.bucket, upload.object_name, upload.upload_id
+                    )
             if not (stale and listing.is_truncated):
                 return
 

@@ -12,14 +12,15 @@ from flask import Flask
 
 from eakte.web import (  # noqa: F401 - importing a page module registers its routes
     admin,
+    admin_person,
     case_files,
     confirmations,
     documents,
+    error_pages,
     own_password,
     protocol,
     retention,
     search,
-    session,
     sign_in,
 )
 from eakte.web.blueprint import blp
@@ -27,4 +28,4 @@ from eakte.web.blueprint import blp
 
 def init_web(app: Flask) -> None:
     app.register_blueprint(blp)
-    session.register(app)
+    error_pages.register(app)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, g
 
 from eakte.errors import EakteError
 from eakte.models.vocabulary import DepartmentRole, GlobalRole
-from eakte.web import session
+from eakte.web import error_pages, formatting, messages, session
 
 blp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
 )
 blp.before_request(session.begin)
 blp.after_request(session.finish)
-blp.register_error_handler(EakteError, session.error_page)
+blp.register_error_handler(EakteError, error_pages.error_page)
+formatting.register(blp)
 
 # (endpoint, label, global role needed or None): shown when the page exists and the
 # user has the role. Pages check access themselves (through the services); this only
@@ -32,7 +35,7 @@ CONFIRMERS = {GlobalRole.RECORDS_MANAGER.value}
 
 
 @blp.app_context_processor
-def _page_globals() -> dict:
+def _page_globals() -> dict[str, Any]:
     return {
         "csrf_token": session.csrf_token,
         "CSRF_FIELD": session.CSRF_FIELD,
@@ -45,8 +48,8 @@ def _upload_limit() -> dict[str, object]:
     """For the upload forms: the script refuses a larger file before sending it."""
     return {
         "bytes": current_app.extensions["eakte"].settings.max_upload_bytes,
-        "text": session.upload_limit_text(),
-        "message": session.message(413)[1],
+        "text": messages.upload_limit_text(),
+        "message": messages.status_message(413)[1],
     }
 
 

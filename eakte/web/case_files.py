@@ -6,10 +6,11 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from eakte.errors import AccessDeniedError, EakteError, InvalidInputError
-from eakte.models import CaseFile
+from eakte.models import CaseFile, Department
 from eakte.models.permissions import Access
 from eakte.models.records import TITLE_MAX
 from eakte.models.vocabulary import CaseFileStatus, Disposition, GrantPermission
@@ -20,9 +21,11 @@ from eakte.services import documents as document_service
 from eakte.services import file_plan as file_plan_service
 from eakte.services import grants as grant_service
 from eakte.services import processes as process_service
+from eakte.web import error_pages
 from eakte.web.blueprint import blp
-from eakte.web.formats import size_text
-from eakte.web.session import ctx, message, signed_in
+from eakte.web.formatting import parse_day
+from eakte.web.messages import DATE_HINT, explain
+from eakte.web.session import actor, ctx, signed_in
 
 STATUS_LABELS = {CaseFileStatus.OPEN: "offen", CaseFileStatus.CLOSED: "zdA"}
 PERMISSION_LABELS = {GrantPermission.READ: "lesen", GrantPermission.WRITE: "bearbeiten"}
@@ -34,30 +37,8 @@ PAGE_SIZE = 50
 # Column → the service's sort order (the whole list is sorted, page by page).
 SORT_KEYS = {"aktenzeichen": "reference", "titel": "title", "angelegt": "created"}
 
-# The services speak English to developers; clerks read these instead.
-FIELD_MESSAGES = {
-    "the file is empty": "Die Datei ist leer. Leere Dateien werden nicht angenommen.",
-    "not a process of this case file": "Dieser Vorgang gehört nicht zu dieser Akte.",
-    "unknown file plan code": "Diesen Eintrag gibt es im Aktenplan nicht.",
-    "unknown department": "Dieses Amt gibt es nicht.",
-    "give department or principal": "Bitte geben Sie entweder ein Amt oder eine Person an.",
-    "not allowed on a confidential case file": (
-        "Eine vertrauliche Akte kann nur einzelnen Personen freigegeben werden."
-    ),
-    "unknown principal": "Diese Person ist nicht bekannt.",
-    "must lie in the future": "Das Datum muss in der Zukunft liegen.",
-}
-GENERIC_FIELD_MESSAGE = "Bitte prüfen Sie diese Angabe."
-
 
 # --- helpers shared with documents.py -------------------------------------------------
-
-
-def german(message: str) -> str:
-    for english, text in FIELD_MESSAGES.items():
-        if english in message:
-            return text
-    return GENERIC_FIELD_MESSAGE
 
 
 def field_errors(error: InvalidInputError, fields: dict[str, str]) -> dict[str, str]:
@@ -66,46 +47,16 @@ def field_errors(error: InvalidInputError, fields: dict[str, str]) -> dict[str, 
     `fields` maps service field names to form field names; anything else lands on
     `fallback` (the first form field) so that no error goes unseen.
     """
-    found: dict[str, str] = {}
     fallback = next(iter(fields.values()))
-    for name, messages in (error.errors or {}).items():
-        text = messages[0] if isinstance(messages, list) and messages else str(messages)
-        found.setdefault(fields.get(name, fallback), german(text))
-    if not found:
-        found[fallback] = german(error.detail)
-    return found
+    named = [fields.get(name, fallback) for name in error.errors or {}] or [fallback]
+    return dict.fromkeys(named, explain(error))
 
 
 def error_text(error: EakteError) -> str:
     """One German sentence for an error that has no field."""
-    from eakte.api.problems import status_of
-
     if isinstance(error, InvalidInputError):
-        return german(error.detail)
-    return message(status_of(error))[1]
-
-
-def tz_local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(g.ctx.ports.timezone)
-
-
-@blp.app_template_filter("akte_datum")
-def _date(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, dt.datetime):
-        value = tz_local(value)
-    return value.strftime("%d.%m.%Y")
-
-
-@blp.app_template_filter("akte_zeit")
-def _time(value: dt.datetime | None) -> str:
-    if value is None:
-        return "–"
-    return tz_local(value).strftime("%d.%m.%Y, %H:%M Uhr")
-
-
-blp.add_app_template_filter(size_text, "akte_groesse")
+        return explain(error)
+    return error_pages.error_text(error)
 
 
 def can(case_file: CaseFile, needed: Access) -> bool:
@@ -165,9 +116,9 @@ def case_files() -> str:
 @signed_in
 def new_case_file() -> Response | tuple[str, int] | str:
     nodes = file_plan_service.list_nodes(ctx())
-    memberships = ctx().actor.active_memberships
+    memberships = actor().active_memberships
     departments = sorted((m.department for m in memberships), key=lambda d: d.code)
-    form = {
+    form: dict[str, Any] = {
         "aktenplan": request.form.get("aktenplan", "").strip(),
         "amt": request.form.get("amt", departments[0].code if len(departments) == 1 else ""),
         "titel": request.form.get("titel", "").strip(),
@@ -199,7 +150,7 @@ def new_case_file() -> Response | tuple[str, int] | str:
     return (page, 422) if errors else page
 
 
-def _check_new(form: dict[str, Any], departments: list) -> dict[str, str]:
+def _check_new(form: dict[str, Any], departments: list[Department]) -> dict[str, str]:
     errors = {}
     if not form["aktenplan"]:
         errors["aktenplan"] = "Bitte wählen Sie einen Eintrag aus dem Aktenplan."
@@ -217,7 +168,7 @@ def _check_new(form: dict[str, Any], departments: list) -> dict[str, str]:
 
 @blp.get("/akten/<uuid:case_file_id>")
 @signed_in
-def case_file(case_file_id: uuid.UUID) -> str:
+def case_file(case_file_id: uuid.UUID) -> tuple[str, int]:
     return render_case_file(case_file_id)
 
 
@@ -227,7 +178,7 @@ def render_case_file(
     errors: dict[str, str] | None = None,
     form: dict[str, Any] | None = None,
     status: int = 200,
-) -> Any:
+) -> tuple[str, int]:
     """The Akte page; also re-shown with German errors after a failed form."""
     record = case_file_service.get_case_file(ctx(), case_file_id)
     processes = process_service.list_processes(ctx(), case_file_id)
@@ -322,10 +273,9 @@ def new_grant(case_file_id: uuid.UUID) -> Any:
         errors["freigabe_recht"] = "Bitte wählen Sie lesen oder bearbeiten."
     expires = None
     if form["freigabe_bis"]:
-        try:
-            day = dt.date.fromisoformat(form["freigabe_bis"])
-        except ValueError:
-            errors["freigabe_bis"] = "Bitte geben Sie ein Datum ein (TT.MM.JJJJ)."
+        day = parse_day(form["freigabe_bis"])
+        if day is None:
+            errors["freigabe_bis"] = DATE_HINT
         else:  # valid through the whole day, as a clerk reads "bis 30.06."
             expires = dt.datetime.combine(day, dt.time(23, 59, 59), ctx().ports.timezone)
     if not errors:

@@ -7,7 +7,8 @@ check who may confirm and audit each confirmation.
 
 from __future__ import annotations
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from eakte.models.vocabulary import GlobalRole
 from eakte.services import principals

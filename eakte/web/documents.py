@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, BinaryIO, cast
 from urllib.parse import quote
 
 from flask import Response, jsonify, redirect, render_template, request, url_for
@@ -23,6 +23,7 @@ from eakte.web.case_files import (
     render_case_file,
     require_int,
 )
+from eakte.web.error_pages import status_of
 from eakte.web.session import ctx, signed_in
 
 # Shown inline (in the page or a frame); everything else is only ever offered as a
@@ -37,10 +38,10 @@ NO_FILE = "Bitte wählen Sie mindestens eine Datei aus."
 
 
 def _json_error(error: EakteError | None, text: str | None = None) -> tuple[Response, int]:
-    from eakte.api.problems import status_of
-
-    status = status_of(error) if error is not None else 422
-    return jsonify(ok=False, error=text or error_text(error)), status
+    """The upload script's answer: the German text it shows next to the file."""
+    if error is None:
+        return jsonify(ok=False, error=text), 422
+    return jsonify(ok=False, error=text or error_text(error)), status_of(error)
 
 
 @blp.post("/akten/<uuid:case_file_id>/dokumente")
@@ -72,7 +73,7 @@ def upload(case_file_id: uuid.UUID) -> Any:
             document = document_service.add_document(
                 ctx(),
                 case_file_id,
-                Upload(filename=file.filename, stream=file.stream),
+                Upload(filename=file.filename, stream=cast(BinaryIO, file.stream)),
                 title=(title or None) if len(files) == 1 else None,
                 process_id=process_id,
             )
@@ -113,7 +114,7 @@ def new_version(document_id: uuid.UUID) -> Any:
         if not file or not file.filename:
             raise InvalidInputError("no file", errors={"file": [NO_FILE]})
         version = document_service.add_version(
-            ctx(), document_id, Upload(filename=file.filename, stream=file.stream)
+            ctx(), document_id, Upload(filename=file.filename, stream=cast(BinaryIO, file.stream))
         )
     except InvalidInputError as error:
         text = NO_FILE if not file or not file.filename else error_text(error)

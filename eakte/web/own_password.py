@@ -7,13 +7,14 @@ says who reset it and when, so that a reset the user did not ask for is noticed.
 
 from __future__ import annotations
 
-from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask import g, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from eakte.errors import InvalidInputError
 from eakte.services import passwords
-from eakte.web.admin import PASSWORD_PROBLEMS, UNCLEAR
 from eakte.web.blueprint import blp
-from eakte.web.protocol import berlin_time
+from eakte.web.formatting import exact_time_text
+from eakte.web.messages import UNCLEAR, explain
 from eakte.web.session import COOKIE, ctx, session_hash, signed_in
 
 
@@ -41,10 +42,7 @@ def own_password() -> Response:
                 if "current_password" in fields:
                     errors["aktuell"] = "Das bisherige Passwort stimmt nicht."
                 else:
-                    problems = fields.get("password") or []
-                    errors["neu"] = (
-                        " ".join(PASSWORD_PROBLEMS.get(p, p) for p in problems) or UNCLEAR
-                    )
+                    errors["neu"] = explain(error, UNCLEAR)
             else:
                 return redirect(url_for("web.case_files"))
     principal = g.web_session.principal
@@ -53,7 +51,7 @@ def own_password() -> Response:
         errors=errors,
         temporary=principal.password_temporary,
         set_by=principal.password_set_by,
-        set_at=berlin_time(principal.password_set_at) if principal.password_set_at else None,
+        set_at=exact_time_text(principal.password_set_at) if principal.password_set_at else None,
     )
     response = make_response(body, 422 if errors else 200)
     response.headers["Cache-Control"] = "no-store"

@@ -8,21 +8,20 @@ who did what and when, not the content.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, make_response, render_template, request
 
 from eakte.models.vocabulary import Outcome
 from eakte.services import audit_queries, audit_verification
 from eakte.web.blueprint import blp
+from eakte.web.formatting import parse_day
+from eakte.web.messages import DATE_HINT
 from eakte.web.session import ctx, signed_in
 
 if TYPE_CHECKING:
     from eakte.evidence.verify import Verification
 
-BERLIN = ZoneInfo("Europe/Berlin")
 PAGE_SIZE = 50
 MEDIA = {"jsonl": "application/jsonl", "csv": "text/csv"}
 
@@ -52,35 +51,6 @@ TEXT_FILTERS = {
     "objekt": ("object", 64),
     "amt": ("department", 32),
 }
-_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-
-
-def berlin_time(value: dt.datetime | None) -> str:
-    """A moment as a clerk in Germany reads it: 05.03.2026 14:07:09 (local time)."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M:%S")
-
-
-def parse_day(text: str) -> dt.date | None:
-    """`2026-03-05` (what a date field sends) or `05.03.2026` (typed by hand)."""
-    match = _GERMAN_DATE.match(text)
-    try:
-        if match:
-            day, month, year = (int(part) for part in match.groups())
-            return dt.date(year, month, day)
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def start_of(day: dt.date, *, next_day: bool = False) -> dt.datetime:
-    """Midnight in Berlin at the start of `day` (or of the day after), in UTC."""
-    if next_day:
-        day += dt.timedelta(days=1)
-    return dt.datetime.combine(day, dt.time(), tzinfo=BERLIN).astimezone(dt.UTC)
 
 
 def read_filters(args: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
@@ -99,20 +69,17 @@ def read_filters(args: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, s
         filters["outcome"] = form["ergebnis"]
     else:
         form["ergebnis"] = ""
-    days: dict[str, dt.date] = {}
-    for name in ("von", "bis"):
-        if form[name]:
-            day = parse_day(form[name])
-            if day is None:
-                errors[name] = "Bitte ein Datum angeben, z. B. 31.12.2026."
-            else:
-                days[name] = day
-    if days.get("von") and days.get("bis") and days["bis"] < days["von"]:
+    since = parse_day(form["von"]) if form["von"] else None
+    until = parse_day(form["bis"]) if form["bis"] else None
+    for name, day in (("von", since), ("bis", until)):
+        if form[name] and day is None:
+            errors[name] = DATE_HINT
+    if since and until and until < since:
         errors["bis"] = "„bis“ darf nicht vor „von“ liegen."
-    if days.get("von"):
-        filters["since"] = start_of(days["von"])
-    if days.get("bis"):
-        filters["until"] = start_of(days["bis"], next_day=True)  # the whole day
+    if since:
+        filters["since"] = ctx().start_of_day(since)
+    if until:  # the whole day
+        filters["until"] = ctx().start_of_day(until + dt.timedelta(days=1))
     return form, filters, errors
 
 
@@ -131,7 +98,6 @@ def _page(verification: Verification | None = None) -> Response:
         verification=verification,
         outcomes=OUTCOME_LABELS,
         objects=OBJECT_LABELS,
-        berlin_time=berlin_time,
         query={k: v for k, v in form.items() if v},
     )
     return make_response(body, 422 if errors else 200)

@@ -13,16 +13,24 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
-from eakte.errors import InvalidInputError
-from eakte.models.retention import REASON_MAX
+from eakte.errors import InvalidInputError, NotInHandoverError
+from eakte.models.retention import (
+    REASON_MAX,
+    DispositionItem,
+    DispositionProposal,
+)
 from eakte.models.vocabulary import Disposition, ItemState, ProposalStatus
 from eakte.services import disposition, legal_holds, retention
-from eakte.services.disposition import APPROVALS_NEEDED
+from eakte.services.disposition import APPROVALS_NEEDED, ARCHIVE_KEPT_NOTE, REJECTED_NOTE_PREFIX
 from eakte.services.disposition_execution import HELD_NOTE, NOT_CLOSED_NOTE, NOT_DUE_NOTE
 from eakte.web.blueprint import blp
+from eakte.web.formatting import parse_day
+from eakte.web.messages import DATE_HINT
 from eakte.web.session import ctx, signed_in
 
 DUE_PAGE = 100
@@ -47,10 +55,6 @@ ITEM_LABELS = {
     ItemState.EXPORTED: "an das Archiv übergeben",
     ItemState.DESTROYED: "vernichtet",
 }
-# The services note in English why a file stayed; the page says it in German.
-ARCHIVE_KEPT_NOTE = "the archive did not take it over; kept here"
-REJECTED_PREFIX = "proposal rejected: "
-
 MESSAGES = {
     "lauf": "Der Retention-Lauf ist abgeschlossen.",
     "sperre": "Die Aussonderungssperre ist gesetzt.",
@@ -66,12 +70,14 @@ REFERENCE_SEPARATORS = re.compile(r"[\n,;]+")
 
 @blp.get("/aufbewahrung", endpoint="retention")
 @signed_in
-def retention_page() -> Response:
+def retention_page() -> BaseResponse:
     """Aufbewahrung: due files, active legal holds, disposition proposals."""
     return _page()
 
 
-def _page(errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
+def _page(
+    errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+) -> BaseResponse:
     errors = dict(errors or {})
     args = request.args
     stichtag = args.get("stichtag", "").strip()
@@ -113,8 +119,6 @@ def _page(errors: dict[str, str] | None = None, values: dict[str, str] | None = 
         item_note=_item_note,
         approved_by_me=_approved_by_me,
         approvals_needed=APPROVALS_NEEDED,
-        day=_day,
-        moment=_moment,
         reason_max=REASON_MAX,
         page_args=_page_args,
     )
@@ -123,7 +127,7 @@ def _page(errors: dict[str, str] | None = None, values: dict[str, str] | None = 
 
 @blp.post("/aufbewahrung/lauf")
 @signed_in
-def retention_run() -> Response:
+def retention_run() -> BaseResponse:
     """Retention-Lauf: propose every due, unheld file (with the caller's approval)."""
     errors: dict[str, str] = {}
     stichtag = request.form.get("stichtag", "").strip()
@@ -149,7 +153,7 @@ def retention_run() -> Response:
 
 @blp.post("/aufbewahrung/sperren")
 @signed_in
-def retention_place_hold() -> Response:
+def retention_place_hold() -> BaseResponse:
     """Aussonderungssperre setzen, for a due row or a case file named by its id or address."""
     form = _form_key("sperre")
     errors: dict[str, str] = {}
@@ -172,7 +176,7 @@ def retention_place_hold() -> Response:
 
 @blp.post("/aufbewahrung/sperren/<uuid:hold_id>/aufheben")
 @signed_in
-def retention_release_hold(hold_id: uuid.UUID) -> Response:
+def retention_release_hold(hold_id: uuid.UUID) -> BaseResponse:
     """Aussonderungssperre aufheben, with the reason."""
     return _with_reason(
         f"aufheben-{hold_id}",
@@ -184,7 +188,7 @@ def retention_release_hold(hold_id: uuid.UUID) -> Response:
 
 @blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/freigeben")
 @signed_in
-def retention_approve(proposal_id: uuid.UUID) -> Response:
+def retention_approve(proposal_id: uuid.UUID) -> BaseResponse:
     """Freigeben: the second records manager's approval carries the proposal out."""
     proposal = disposition.approve(ctx(), proposal_id)
     done = proposal.status != ProposalStatus.PENDING
@@ -193,7 +197,7 @@ def retention_approve(proposal_id: uuid.UUID) -> Response:
 
 @blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/ablehnen")
 @signed_in
-def retention_reject(proposal_id: uuid.UUID) -> Response:
+def retention_reject(proposal_id: uuid.UUID) -> BaseResponse:
     """Ablehnen, with the reason: the files stay."""
     return _with_reason(
         f"ablehnen-{proposal_id}",
@@ -205,15 +209,15 @@ def retention_reject(proposal_id: uuid.UUID) -> Response:
 
 @blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/uebernahme")
 @signed_in
-def retention_confirm_archive(proposal_id: uuid.UUID) -> Response:
+def retention_confirm_archive(proposal_id: uuid.UUID) -> BaseResponse:
     """Übernahme bestätigen: what the archive took over is destroyed here, the rest stays."""
     form = f"uebernahme-{proposal_id}"
     text = request.form.get("nicht_uebernommen", "")
     references = [ref.strip() for ref in REFERENCE_SEPARATORS.split(text) if ref.strip()]
     try:
         disposition.confirm_archive(ctx(), proposal_id, not_imported=references)
-    except InvalidInputError as error:
-        unknown = error.detail.partition(": ")[2] or text
+    except NotInHandoverError as error:
+        unknown = ", ".join(error.references)
         message = f"Diese Aktenzeichen gehören nicht zu dieser Abgabe: {unknown}"
         return _page({form: message}, {f"{form}.nicht_uebernommen": text})
     return _back("uebernommen", anchor=f"vorschlag-{proposal_id}")
@@ -221,7 +225,7 @@ def retention_confirm_archive(proposal_id: uuid.UUID) -> Response:
 
 @blp.get("/aufbewahrung/vorschlaege/<uuid:proposal_id>/paket")
 @signed_in
-def retention_package(proposal_id: uuid.UUID) -> Response:
+def retention_package(proposal_id: uuid.UUID) -> BaseResponse:
     """The stored xdomea package of an archive proposal, to send to the archive."""
     filename, chunks = disposition.export_package(ctx(), proposal_id)
     response = Response(chunks, mimetype="application/zip", direct_passthrough=True)
@@ -231,7 +235,7 @@ def retention_package(proposal_id: uuid.UUID) -> Response:
 
 @blp.get("/aufbewahrung/vorschlaege/<uuid:proposal_id>/nachweis")
 @signed_in
-def retention_certificate(proposal_id: uuid.UUID) -> Response:
+def retention_certificate(proposal_id: uuid.UUID) -> BaseResponse:
     """Nachweis: the signed certificate of a completed proposal, as PDF (or the signed JSON)."""
     _, document = disposition.certificate(ctx(), proposal_id)
     if request.args.get("format") == "json":
@@ -247,8 +251,8 @@ def retention_certificate(proposal_id: uuid.UUID) -> Response:
 # -- helpers ---------------------------------------------------------------------
 
 
-def _back(message: str, *, anchor: str, **args: object) -> Response:
-    values = {key: value for key, value in args.items() if value is not None}
+def _back(message: str, *, anchor: str, **args: object) -> BaseResponse:
+    values: dict[str, Any] = {key: value for key, value in args.items() if value is not None}
     return redirect(url_for("web.retention", meldung=message, _anchor=anchor, **values))
 
 
@@ -258,7 +262,9 @@ def _form_key(default: str) -> str:
     return key if re.fullmatch(r"sperre(-[0-9a-f-]{36})?", key) else default
 
 
-def _with_reason(form: str, act: Callable[[str], object], *, done: str, anchor: str) -> Response:
+def _with_reason(
+    form: str, act: Callable[[str], object], *, done: str, anchor: str
+) -> BaseResponse:
     """A button that needs a reason (Grund): do it, or show the page with the error."""
     errors: dict[str, str] = {}
     reason = _reason(form, errors)
@@ -285,11 +291,10 @@ def _case_file_id(text: str) -> uuid.UUID | None:
 def _date(text: str, form: str, errors: dict[str, str]) -> dt.date | None:
     if not text:
         return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        errors[form] = "Bitte geben Sie ein Datum ein, z. B. 2026-12-31."
-        return None
+    day = parse_day(text)
+    if day is None:
+        errors[form] = DATE_HINT
+    return day
 
 
 def _page_args(**changes: object) -> dict[str, object]:
@@ -301,15 +306,15 @@ def _page_args(**changes: object) -> dict[str, object]:
     return args
 
 
-def _approved_by_me(proposal: object) -> bool:
+def _approved_by_me(proposal: DispositionProposal) -> bool:
     me = g.web_session.principal.id
     return any(approval.principal_id == me for approval in proposal.approvals)
 
 
-def _item_label(item: object, proposal: object) -> str:
+def _item_label(item: DispositionItem, proposal: DispositionProposal) -> str:
     if item.state == ItemState.DESTROYED and proposal.disposition == Disposition.ARCHIVE:
         return "vom Archiv übernommen"
-    return ITEM_LABELS.get(item.state, item.state)
+    return ITEM_LABELS.get(ItemState(item.state), item.state)
 
 
 def _item_note(note: str | None) -> str:
@@ -323,16 +328,6 @@ def _item_note(note: str | None) -> str:
         return "Die Akte ist nicht mehr abgeschlossen: sie bleibt erhalten."
     if note == ARCHIVE_KEPT_NOTE:
         return "Vom Archiv nicht übernommen: die Akte bleibt hier."
-    if note.startswith(REJECTED_PREFIX):
-        return f"Vorschlag abgelehnt: {note.removeprefix(REJECTED_PREFIX)}"
+    if note.startswith(REJECTED_NOTE_PREFIX):
+        return f"Vorschlag abgelehnt: {note.removeprefix(REJECTED_NOTE_PREFIX)}"
     return note
-
-
-def _day(value: dt.date | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else ""
-
-
-def _moment(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ctx().ports.timezone).strftime("%d.%m.%Y, %H:%M Uhr")

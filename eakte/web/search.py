@@ -15,15 +15,18 @@ from dataclasses import dataclass, field
 from flask import Response, make_response, render_template, request
 
 from eakte.errors import InvalidInputError, SearchQueryError
+from eakte.models.vocabulary import CODE_PATTERN
 from eakte.search.base import SearchFilters
 from eakte.services import departments, file_plan
 from eakte.services import search as search_service
 from eakte.services.search import SearchPage
 from eakte.web.blueprint import blp
+from eakte.web.formatting import parse_day
+from eakte.web.messages import DATE_HINT, QUERY_UNCLEAR, explain
 from eakte.web.session import ctx, signed_in
 
 PAGE_SIZE = 20
-CODE = re.compile(r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$")
+CODE = re.compile(f"^{CODE_PATTERN}$")
 
 # The "Dateiart" filter: what a clerk calls it, and the media type the index stores.
 MEDIA_TYPES = [
@@ -38,19 +41,6 @@ MEDIA_TYPES = [
 ]
 MEDIA_LABELS = dict(MEDIA_TYPES)
 
-# The search service explains a query it cannot run in English; a clerk reads German.
-QUERY_MESSAGES = [
-    ("is empty", "Bitte geben Sie einen Suchbegriff ein."),
-    ("is longer than", "Der Suchbegriff ist zu lang. Bitte kürzen Sie ihn."),
-    ("is not closed", 'Bitte schließen Sie das Anführungszeichen (").'),
-    ("OR must stand", "ODER (OR) muss zwischen zwei Suchwörtern stehen."),
-    ("at least one word", "Bitte geben Sie mindestens ein Suchwort ein (nicht nur Zeichen)."),
-    ("more than", "Die Suche hat zu viele Wörter. Bitte verwenden Sie weniger Suchwörter."),
-]
-QUERY_FALLBACK = (
-    "Die Suche konnte so nicht ausgeführt werden. Bitte schließen Sie Anführungszeichen "
-    "und geben Sie mindestens ein Suchwort ein."
-)
 PAGING_MESSAGE = (
     "Diese Trefferseite passt nicht mehr zur Suche. Bitte starten Sie die Suche neu "
     "oder grenzen Sie sie mit Filtern ein."
@@ -129,18 +119,10 @@ class SearchForm:
     def _date(self, name: str, value: str) -> dt.date | None:
         if not value:
             return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            self.errors[name] = "Bitte geben Sie ein Datum ein, z. B. 2026-03-31."
-            return None
-
-
-def german_query_message(detail: str) -> str:
-    for fragment, message in QUERY_MESSAGES:
-        if fragment in detail:
-            return message
-    return QUERY_FALLBACK
+        day = parse_day(value)
+        if day is None:
+            self.errors[name] = DATE_HINT
+        return day
 
 
 @blp.get("/suche")
@@ -156,7 +138,7 @@ def search() -> Response:
                 ctx(), form.q, filters, limit=PAGE_SIZE, cursor=form.cursor or None
             )
         except SearchQueryError as error:
-            form.errors["q"] = german_query_message(error.detail)
+            form.errors["q"] = explain(error, QUERY_UNCLEAR)
         except InvalidInputError:
             form.errors["q"] = PAGING_MESSAGE
     body = render_template(

@@ -1,4 +1,4 @@
-"""Per-request plumbing of the web client: the session cookie, CSRF, German error pages."""
+"""Per-request plumbing of the web client: the session cookie, CSRF, safe redirects."""
 
 from __future__ import annotations
 
@@ -9,23 +9,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (
-    Flask,
-    Response,
-    current_app,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from werkzeug.exceptions import HTTPException
+from flask import current_app, g, redirect, request, url_for
+from werkzeug.wrappers import Response
 
-from eakte.errors import EakteError, FormTokenError, TooManyRequestsError
+from eakte.errors import FormTokenError
+from eakte.models import Principal
 from eakte.services import audit, web_sessions
 from eakte.services.context import Context
-from eakte.web.formats import size_text
 
 COOKIE = "eakte_sitzung"
 # Pages that take files: they take what the API takes (EAKTE_MAX_UPLOAD_BYTES), not the
@@ -34,59 +24,16 @@ UPLOAD_ENDPOINTS = {"web.upload", "web.new_version"}
 FORM_COOKIE = "eakte_formular"  # CSRF before sign-in: double submit
 CSRF_FIELD = "csrf"
 
-# What a clerk reads when something goes wrong: plain German, no codes.
-MESSAGES = {
-    400: (
-        "Anfrage nicht verständlich",
-        "Das Formular war unvollständig oder abgelaufen. "
-        "Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
-    ),
-    401: ("Bitte anmelden", "Sie sind nicht (mehr) angemeldet."),
-    403: ("Keine Berechtigung", "Für diese Aktion fehlt Ihnen die nötige Berechtigung."),
-    404: (
-        "Nicht gefunden",
-        "Diese Seite oder Akte gibt es nicht, oder Sie dürfen sie nicht sehen.",
-    ),
-    405: ("Nicht möglich", "Diese Aktion ist hier nicht vorgesehen."),
-    409: (
-        "Nicht möglich",
-        "Die Aktion passt nicht zum aktuellen Stand, "
-        "z. B. weil die Akte bereits abgeschlossen ist.",
-    ),
-    410: (
-        "Nicht mehr vorhanden",
-        "Diese Akte wurde ausgesondert (vernichtet oder an das Archiv abgegeben).",
-    ),
-    413: ("Datei zu groß", "Die Datei ist größer als erlaubt."),
-    429: (
-        "Zu viele Versuche",
-        "Von Ihrem Rechner kamen zu viele fehlgeschlagene Versuche. "
-        "Bitte warten Sie einige Minuten und versuchen Sie es dann noch einmal.",
-    ),
-    500: (
-        "Technischer Fehler",
-        "Es ist ein Fehler aufgetreten. Bitte versuchen Sie es später noch einmal.",
-    ),
-    507: (
-        "Speicher voll",
-        "Der Speicherplatz für Dokumente ist erschöpft; es wurde nichts gespeichert. "
-        "Bitte verständigen Sie die IT.",
-    ),
-    503: (
-        "Vorübergehend nicht erreichbar",
-        "Ein benötigter Dienst ist gerade nicht erreichbar. "
-        "Bitte versuchen Sie es in einigen Minuten noch einmal.",
-    ),
-}
-
-
-def register(app: Flask) -> None:
-    # The API's error handlers answer problem+json; pages outside /api/ get these instead.
-    app.extensions["eakte.html_errors"] = error_page
-
 
 def ctx() -> Context:
-    return g.ctx
+    context: Context = g.ctx
+    return context
+
+
+def actor() -> Principal:
+    """The signed-in user, on pages behind `signed_in`."""
+    principal: Principal = g.web_session.principal
+    return principal
 
 
 def begin() -> None:
@@ -131,10 +78,12 @@ def _csrf_ok() -> bool:
 def csrf_token() -> str:
     """For the forms of this page; before sign-in a double-submit cookie backs it."""
     if g.get("web_session") is not None:
-        return g.web_session.csrf_token
+        token: str = g.web_session.csrf_token
+        return token
     if "form_token" not in g:
         g.form_token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)
-    return g.form_token
+    form_token: str = g.form_token
+    return form_token
 
 
 def finish(response: Response) -> Response:
@@ -201,42 +150,6 @@ def _is_local_path(target: str) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def message(status: int) -> tuple[str, str]:
-    """Title and text of the German page for this status."""
-    title, text = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
-    if status == 413:
-        text = f"{text.removesuffix('.')} (höchstens {upload_limit_text()})."
-    return title, text
-
-
-def upload_limit_text() -> str:
-    """EAKTE_MAX_UPLOAD_BYTES as people read it: 2 GB, 1,5 MB (binary units, as in the lists)."""
-    return size_text(current_app.extensions["eakte"].settings.max_upload_bytes).replace(",0 ", " ")
-
-
 def wants_json() -> bool:
     """The upload script asks for JSON; it shows the error next to the file."""
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
-
-
-def error_page(error: Exception) -> Response:
-    if isinstance(error, EakteError):
-        from eakte.api.problems import status_of
-
-        status = status_of(error)
-    elif isinstance(error, HTTPException):
-        status = error.code or 500
-    else:
-        status = 500
-    title, text = message(status)
-    if wants_json():
-        response = jsonify(ok=False, error=text)
-        response.status_code = status
-    elif status == 401:
-        return redirect(url_for("web.sign_in"))
-    else:
-        body = render_template("fehler.html", status=status, title=title, text=text)
-        response = Response(body, status=status, mimetype="text/html")
-    if isinstance(error, TooManyRequestsError):
-        response.headers["Retry-After"] = str(error.retry_after)
-    return response

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from flask import (
-    Response,
-    current_app,
-    g,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import current_app, g, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from eakte.errors import AuthenticationError
 from eakte.services import throttling, web_sessions

@@ -82,7 +82,7 @@ def test_date_filters_are_checked_in_german(town, audrey) -> None:
     activity(town)
     bad = audrey.get("/protokoll?von=gestern")
     assert bad.status_code == 422
-    assert "Bitte ein Datum angeben" in text_of(bad)
+    assert "Bitte geben Sie ein Datum ein (TT.MM.JJJJ)" in text_of(bad)
     assert 'aria-invalid="true"' in text_of(bad)
     assert "case_file.create" in text_of(audrey.get("/protokoll?von=01.01.2000&bis=2999-12-31"))
     assert "Keine Ereignisse gefunden" in text_of(audrey.get("/protokoll?bis=2000-01-01"))
