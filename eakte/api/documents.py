@@ -24,8 +24,9 @@ from eakte.api.schemas.documents import (
     VersionSchema,
 )
 from eakte.models.permissions import Access
-from eakte.services import documents
-from eakte.services.documents import Download, Upload
+from eakte.services import documents, downloads
+from eakte.services.documents import Upload
+from eakte.services.downloads import Download
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Dokumente")
 
@@ -114,7 +115,7 @@ def _send(document_id: uuid.UUID, number: int | None) -> Response:
     version_held = None if if_range is None else if_range_version(if_range)
     if if_range is not None and version_held is None:
         byte_range = None  # If-Range names no version of ours: the whole content
-    download = documents.open_content(
+    download = downloads.open_content(
         context(), document_id, number=number, byte_range=byte_range, if_range=version_held
     )
     return _content_response(download)

@@ -1,4 +1,6 @@
-"""Documents and versions: upload, list, download — encrypted, audited, access-checked.
+"""Documents and versions: upload and list — encrypted, audited, access-checked.
+
+Reading a version's content is in services/downloads.py.
 
 Bytes never stream inside a database transaction: the access check runs,
 the transaction ends, the object is written, and only then a new
@@ -21,21 +23,15 @@ from sqlalchemy import select
 
 from eakte import metrics
 from eakte.errors import (
-    BlobNotFoundError,
     CaseFileClosedError,
     EakteError,
-    GoneError,
-    IntegrityFailureError,
     InvalidInputError,
-    NotFoundError,
     PayloadTooLargeError,
-    RangeNotSatisfiableError,
     Reason,
 )
 from eakte.models import CaseFile, Document, DocumentVersion, Process
-from eakte.models.content import resolve_range, safe_filename
+from eakte.models.content import safe_filename
 from eakte.models.permissions import Access
-from eakte.models.vocabulary import Outcome
 from eakte.services import access, audit, object_lock, outbox
 from eakte.services.case_files import require_open
 from eakte.services.context import Context, Ports
@@ -43,29 +39,12 @@ from eakte.services.media import SNIFF_BYTES, detect_media_type
 from eakte.services.pagination import Page, paginate
 
 READ_CHUNK = 256 * 1024
-# Whole downloads up to this size are verified before the first byte is sent,
-# so that tampering shows as a clean error response; larger ones stream and
-# abort at the first segment that fails (no unauthenticated byte is ever sent).
-VERIFY_BEFORE_STREAMING = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Upload:
     filename: str | None
     stream: IO[bytes]
-
-
-@dataclass(frozen=True)
-class Download:
-    version: DocumentVersion
-    chunks: Iterator[bytes]
-    first: int
-    last: int
-    partial: bool
-
-    @property
-    def length(self) -> int:
-        return self.last - self.first + 1 if self.version.size else 0
 
 
 @dataclass(frozen=True)
@@ -81,7 +60,7 @@ class _Stored:
     segment_size: int
 
 
-def _record(
+def record_on_document(
     ctx: Context, action: str, case_file: CaseFile, document: Document, **details: object
 ) -> None:
     audit.record_in_case_file(
@@ -89,7 +68,7 @@ def _record(
     )
 
 
-def _deny(
+def deny_in_case_file(
     ctx: Context, action: str, error: EakteError, case_file: CaseFile, document: Document | None
 ) -> EakteError:
     """A refusal inside a case file the caller may see: audited, then raised."""
@@ -110,12 +89,10 @@ def _require_writable(
     try:
         require_open(case_file)
     except CaseFileClosedError as error:
-        raise _deny(ctx, action, error, case_file, document) from None
+        raise deny_in_case_file(ctx, action, error, case_file, document) from None
 
 
-def _require_document(
-    ctx: Context, document_id: uuid.UUID, needed: Access, action: str
-) -> Document:
+def require_document(ctx: Context, document_id: uuid.UUID, needed: Access, action: str) -> Document:
     """The document, if its case file allows `needed`.
 
     One the caller may not read answers exactly as an unknown id: the same 404,
@@ -154,14 +131,14 @@ def list_documents(
 
 
 def get_document(ctx: Context, document_id: uuid.UUID) -> Document:
-    document = _require_document(ctx, document_id, Access.READ, "document.read")
-    _record(ctx, "document.read", document.case_file, document)
+    document = require_document(ctx, document_id, Access.READ, "document.read")
+    record_on_document(ctx, "document.read", document.case_file, document)
     ctx.commit()
     return document
 
 
 def list_versions(ctx: Context, document_id: uuid.UUID) -> list[DocumentVersion]:
-    document = _require_document(ctx, document_id, Access.READ, "document.versions")
+    document = require_document(ctx, document_id, Access.READ, "document.versions")
     versions = list(
         ctx.session.scalars(
             select(DocumentVersion)
@@ -169,7 +146,7 @@ def list_versions(ctx: Context, document_id: uuid.UUID) -> list[DocumentVersion]
             .order_by(DocumentVersion.number)
         )
     )
-    _record(ctx, "document.versions", document.case_file, document)
+    record_on_document(ctx, "document.versions", document.case_file, document)
     ctx.commit()
     return versions
 
@@ -212,7 +189,7 @@ def add_document(
         ctx.session.flush()
         ctx.session.add(_version_row(ctx, document, 1, stored))
         outbox.document_changed(ctx, document.id)
-        _record(
+        record_on_document(
             ctx,
             action,
             case_file,
@@ -228,13 +205,13 @@ def add_document(
 def add_version(ctx: Context, document_id: uuid.UUID, upload: Upload) -> DocumentVersion:
     """Store the next version; earlier versions stay as they are."""
     action = "document.add_version"
-    document = _require_document(ctx, document_id, Access.WRITE, action)
+    document = require_document(ctx, document_id, Access.WRITE, action)
     _require_writable(ctx, action, document.case_file, document)
     retention_years = document.case_file.file_plan_node.retention_years
     ctx.session.rollback()
     stored = _store(ctx.ports, upload, retention_years, today=ctx.today())
     with _row_or_no_object(ctx, stored):
-        document = _require_document(ctx, document_id, Access.WRITE, action)
+        document = require_document(ctx, document_id, Access.WRITE, action)
         _require_writable(ctx, action, document.case_file, document)
         # The row lock (PostgreSQL) / write lock (SQLite) makes concurrent uploads queue up.
         ctx.session.refresh(document, with_for_update=True)
@@ -243,7 +220,7 @@ def add_version(ctx: Context, document_id: uuid.UUID, upload: Upload) -> Documen
         version = _version_row(ctx, document, number, stored)
         ctx.session.add(version)
         outbox.document_changed(ctx, document.id)
-        _record(
+        record_on_document(
             ctx,
             action,
             document.case_file,
@@ -350,106 +327,3 @@ def _discard(ports: Ports, object_key: str) -> None:
     """Best effort: a leftover object is garbage that `eakte sweep` removes later."""
     with contextlib.suppress(Exception):
         ports.blob_store.delete(object_key)
-
-
-def open_content(
-    ctx: Context,
-    document_id: uuid.UUID,
-    *,
-    number: int | None = None,
-    byte_range: tuple[int, int | None] | None = None,
-    if_range: uuid.UUID | None = None,
-) -> Download:
-    """Authorise, audit and open one version's plaintext (all of it, or one byte range).
-
-    `if_range` names the version the client holds part of: the range is served
-    only from that version, otherwise the whole content (RFC 9110 If-Range).
-    """
-    action = "document.download"
-    document = _require_document(ctx, document_id, Access.READ, action)
-    version = ctx.session.scalar(
-        select(DocumentVersion).where(
-            DocumentVersion.document_id == document.id,
-            DocumentVersion.number == (number or document.latest_version),
-        )
-    )
-    case_file = document.case_file
-    if version is None:
-        missing = NotFoundError(f"document {document_id} has no version {number}")
-        raise _deny(ctx, action, missing, case_file, document)
-    if version.wrapped_key is None:
-        gone = GoneError(f"version {version.number} of this document was destroyed")
-        raise _deny(ctx, action, gone, case_file, document)
-    first, last, partial = 0, max(version.size - 1, 0), False
-    if if_range is not None and if_range != version.id:
-        byte_range = None  # the client's copy is outdated: send it all
-    if byte_range is not None:
-        resolved = resolve_range(*byte_range, version.size)
-        if resolved is None:
-            raise RangeNotSatisfiableError(
-                "the requested range lies outside the content", size=version.size
-            )
-        (first, last), partial = resolved, True
-    _record(
-        ctx,
-        action,
-        case_file,
-        document,
-        version=version.number,
-        range=f"{first}-{last}" if partial else None,
-    )
-    ctx.commit()
-    try:
-        content = ctx.ports.envelope_store.open(version)
-        if not partial and version.size <= VERIFY_BEFORE_STREAMING:
-            for _ in content.read(first, last):
-                pass
-        chunks = content.read(first, last)
-        head = next(chunks, b"")  # the first segment is checked before the answer starts
-    except (IntegrityFailureError, BlobNotFoundError) as error:
-        raise _integrity_failure(ctx, version, case_file, error) from None
-    return Download(version, _guarded(ctx, version, case_file, head, chunks), first, last, partial)
-
-
-def _guarded(
-    ctx: Context, version: DocumentVersion, case_file: CaseFile, head: bytes, rest: Iterator[bytes]
-) -> Iterator[bytes]:
-    if head:
-        yield head
-    try:
-        yield from rest
-    except (IntegrityFailureError, BlobNotFoundError) as error:
-        _integrity_failure(ctx, version, case_file, error)
-        raise
-
-
-def _integrity_failure(
-    ctx: Context, version: DocumentVersion, case_file: CaseFile, error: Exception
-) -> IntegrityFailureError:
-    """Record the failure in its own transaction (the download's one is committed)."""
-    with ctx.ports.session_factory() as session:
-        witness = Context(
-            ports=ctx.ports,
-            session=session,
-            actor=ctx.actor,
-            system=ctx.system,
-            request_id=ctx.request_id,
-            client_address=ctx.client_address,
-        )
-        audit.record(
-            witness,
-            "integrity_failure",
-            object_type="document_version",
-            object_id=version.id,
-            department=case_file.department.code,
-            outcome=Outcome.FAILED,
-            details={
-                "document": str(version.document_id),
-                "version": version.number,
-                "reason": type(error).__name__,
-            },
-        )
-        witness.commit()
-    return IntegrityFailureError(
-        "the stored content failed its integrity check; it was not delivered"
-    )

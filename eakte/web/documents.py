@@ -13,6 +13,7 @@ from eakte.models.permissions import Access
 from eakte.models.records import TITLE_MAX
 from eakte.models.vocabulary import CaseFileStatus
 from eakte.services import documents as document_service
+from eakte.services import downloads
 from eakte.services.documents import Upload
 from eakte.web import session
 from eakte.web.blueprint import blp
@@ -164,7 +165,7 @@ def _render_document(
 @signed_in
 def document_content(document_id: uuid.UUID) -> Response:
     number = require_int(request.args.get("version"))
-    download = document_service.open_content(ctx(), document_id, number=number)
+    download = downloads.open_content(ctx(), document_id, number=number)
     version = download.version
     inline = request.args.get("inline") == "1" and version.media_type in PREVIEW_TYPES
     response = Response(download.chunks, mimetype=version.media_type, direct_passthrough=True)
