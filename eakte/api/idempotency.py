@@ -21,7 +21,7 @@ from eakte.models.permissions import Access
 from eakte.models.vocabulary import GlobalRole
 from eakte.services import access, idempotency
 from eakte.services.context import Context
-from eakte.services.departments import department_by_code
+from eakte.services.departments import named_department
 
 REPLAYED_HEADERS = ("Location", "ETag")
 
@@ -43,7 +43,7 @@ def in_department(action: str, object_type: str) -> Recheck:
     """Creations in the department the request named (the stored answer repeats it)."""
 
     def recheck(ctx: Context, _: dict[str, Any], stored: idempotency.StoredResponse) -> None:
-        unit = department_by_code(ctx, json.loads(stored.body)["department"])
+        unit = named_department(ctx, json.loads(stored.body)["department"])
         access.require_department_role(ctx, unit, Access.WRITE, action, object_type=object_type)
 
     return recheck

@@ -22,8 +22,8 @@ from eakte.models.vocabulary import CaseFileStatus, GrantPermission, ItemState
 from eakte.retention.policy import retain_until
 from eakte.services import access, audit, object_lock, outbox, retention
 from eakte.services.context import Context
-from eakte.services.departments import department_by_code
-from eakte.services.file_plan import node_by_code
+from eakte.services.departments import named_department
+from eakte.services.file_plan import named_node
 from eakte.services.pagination import Page, paginate
 from eakte.services.references import next_running_number
 
@@ -111,8 +111,8 @@ def create_case_file(
 ) -> CaseFile:
     action = "case_file.create"
     access.require_authenticated(ctx, action)
-    unit = department_by_code(ctx, department)
-    node = node_by_code(ctx, file_plan)
+    unit = named_department(ctx, department)
+    node = named_node(ctx, file_plan)
     access.require_department_role(ctx, unit, Access.WRITE, action, object_type="case_file")
     year = ctx.today().year
     number = next_running_number(ctx.session, node.id, year)

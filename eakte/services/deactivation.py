@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from eakte.services import passwords, tokens
 from eakte.services.context import Context
-from eakte.services.principals import record_about_principal, someone_elses_principal
+from eakte.services.principals import record_about_principal, require_other_principal
 
 
 def deactivate_principal(ctx: Context, username: str) -> None:
     action = "principal.deactivate"
-    principal = someone_elses_principal(ctx, username, action, "account")
+    principal = require_other_principal(ctx, username, action, "account")
     principal.active = False
     revoked = tokens.revoke_all_tokens(ctx, principal)
     ended = passwords.end_web_sessions(ctx, principal)
@@ -26,7 +26,7 @@ def deactivate_principal(ctx: Context, username: str) -> None:
 
 def reactivate_principal(ctx: Context, username: str) -> None:
     action = "principal.reactivate"
-    principal = someone_elses_principal(ctx, username, action, "account")
+    principal = require_other_principal(ctx, username, action, "account")
     principal.active = True
     record_about_principal(ctx, action, username)
     ctx.commit()

@@ -177,7 +177,7 @@ def _require_fresh_instance(system: Context) -> None:
     others = system.session.scalar(
         select(func.count()).select_from(Principal).where(Principal.username != ADMIN_USERNAME)
     )
-    if others or departments.find_department(system.session, "10") is not None:
+    if others or departments.find_department(system, "10") is not None:
         found = f"{others} principal(s) besides {ADMIN_USERNAME!r}" if others else "department 10"
         raise audit.deny(
             system,

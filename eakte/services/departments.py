@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from eakte.errors import ConflictError, InvalidInputError, Reason
 from eakte.models import Department
@@ -13,13 +12,13 @@ from eakte.services.context import Context
 from eakte.services.pagination import Page, paginate
 
 
-def find_department(session: Session, code: str) -> Department | None:
-    return session.scalar(select(Department).where(Department.code == code))
+def find_department(ctx: Context, code: str) -> Department | None:
+    return ctx.session.scalar(select(Department).where(Department.code == code))
 
 
-def department_by_code(ctx: Context, code: str, *, field: str = "department") -> Department:
-    """Resolve a code given in a request body: unknown codes are bad input, not a 404."""
-    department = find_department(ctx.session, code)
+def named_department(ctx: Context, code: str, *, field: str = "department") -> Department:
+    """A department named in a request body: an unknown code is bad input (422), not a 404."""
+    department = find_department(ctx, code)
     if department is None:
         raise InvalidInputError(
             f"unknown department {code!r}",
@@ -39,7 +38,7 @@ def list_departments(ctx: Context, *, limit: int, cursor: str | None) -> Page[De
 
 def get_department(ctx: Context, code: str) -> Department:
     access.require_authenticated(ctx, "department.read")
-    department = find_department(ctx.session, code)
+    department = find_department(ctx, code)
     if department is None:
         raise audit.not_found(
             ctx,
@@ -55,9 +54,9 @@ def get_department(ctx: Context, code: str) -> Department:
 
 def create_department(ctx: Context, *, code: str, name: str, parent: str | None) -> Department:
     access.require_global_role(ctx, GlobalRole.ADMIN, "department.create", object_type="department")
-    if find_department(ctx.session, code) is not None:
+    if find_department(ctx, code) is not None:
         raise ConflictError(f"department {code!r} exists already")
-    parent_department = department_by_code(ctx, parent, field="parent") if parent else None
+    parent_department = named_department(ctx, parent, field="parent") if parent else None
     department = Department(code=code, name=name, parent=parent_department)
     ctx.session.add(department)
     ctx.session.flush()

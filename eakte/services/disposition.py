@@ -54,7 +54,7 @@ def _require_manager(ctx: Context, action: str, proposal_id: object = None) -> N
     )
 
 
-def _load(
+def _require_proposal(
     ctx: Context, proposal_id: uuid.UUID, action: str, *, lock: bool = False
 ) -> DispositionProposal:
     stmt = select(DispositionProposal).where(DispositionProposal.id == proposal_id)
@@ -94,7 +94,7 @@ def list_proposals(
 def get_proposal(ctx: Context, proposal_id: uuid.UUID) -> DispositionProposal:
     action = "disposition.read"
     _require_manager(ctx, action, proposal_id)
-    proposal = _load(ctx, proposal_id, action)
+    proposal = _require_proposal(ctx, proposal_id, action)
     audit.record(ctx, action, object_type="disposition_proposal", object_id=proposal.id)
     ctx.commit()
     return proposal
@@ -106,7 +106,7 @@ def approve(ctx: Context, proposal_id: uuid.UUID) -> DispositionProposal:
     _require_manager(ctx, action, proposal_id)
     if ctx.actor is None:
         raise AccessDeniedError("approvals are given by records managers, not by the system")
-    proposal = _load(ctx, proposal_id, action, lock=True)
+    proposal = _require_proposal(ctx, proposal_id, action, lock=True)
     if proposal.status != ProposalStatus.PENDING:
         raise ConflictError(f"the proposal is {proposal.status}; only pending ones can be approved")
     if any(approval.principal_id == ctx.actor.id for approval in proposal.approvals):
@@ -139,7 +139,7 @@ def approve(ctx: Context, proposal_id: uuid.UUID) -> DispositionProposal:
     if deciding:
         disposition_execution.execute_now(ctx.ports, proposal.id)
         ctx.session.expire_all()
-    return _load(ctx, proposal_id, action)
+    return _require_proposal(ctx, proposal_id, action)
 
 
 def reject(ctx: Context, proposal_id: uuid.UUID, reason: str) -> DispositionProposal:
@@ -147,7 +147,7 @@ def reject(ctx: Context, proposal_id: uuid.UUID, reason: str) -> DispositionProp
     until their retention date changes."""
     action = "disposition.reject"
     _require_manager(ctx, action, proposal_id)
-    proposal = _load(ctx, proposal_id, action, lock=True)
+    proposal = _require_proposal(ctx, proposal_id, action, lock=True)
     if proposal.status != ProposalStatus.PENDING:
         raise ConflictError(f"the proposal is {proposal.status}; only pending ones can be rejected")
     proposal.status = ProposalStatus.REJECTED.value
@@ -170,7 +170,7 @@ def confirm_archive(
     destroyed here; what it did not stays, with a note."""
     action = "disposition.confirm_archive"
     _require_manager(ctx, action, proposal_id)
-    proposal = _load(ctx, proposal_id, action, lock=True)
+    proposal = _require_proposal(ctx, proposal_id, action, lock=True)
     if proposal.status != ProposalStatus.AWAITING_ARCHIVE:
         raise ConflictError(
             f"the proposal is {proposal.status}; only one awaiting the archive can be confirmed"
@@ -193,14 +193,14 @@ def confirm_archive(
     ctx.commit()
     disposition_execution.execute_now(ctx.ports, proposal.id)
     ctx.session.expire_all()
-    return _load(ctx, proposal_id, action)
+    return _require_proposal(ctx, proposal_id, action)
 
 
 def export_package(ctx: Context, proposal_id: uuid.UUID) -> tuple[str, Iterator[bytes]]:
     """The stored xdomea package of an archive proposal, for the records manager to send."""
     action = "disposition.export.read"
     _require_manager(ctx, action, proposal_id)
-    proposal = _load(ctx, proposal_id, action)
+    proposal = _require_proposal(ctx, proposal_id, action)
     if proposal.export_object_key is None or proposal.export_wrapped_key is None:
         raise NotFoundError("this proposal has no xdomea package (not handed over, or done)")
     audit.record(ctx, action, object_type="disposition_proposal", object_id=proposal.id)
@@ -214,7 +214,7 @@ def export_package(ctx: Context, proposal_id: uuid.UUID) -> tuple[str, Iterator[
 def certificate(ctx: Context, proposal_id: uuid.UUID) -> tuple[DispositionProposal, dict[str, Any]]:
     action = "disposition.certificate.read"
     _require_manager(ctx, action, proposal_id)
-    proposal = _load(ctx, proposal_id, action)
+    proposal = _require_proposal(ctx, proposal_id, action)
     if proposal.certificate is None:
         raise NotFoundError("the proposal has no certificate yet (it is not completed)")
     audit.record(ctx, action, object_type="disposition_proposal", object_id=proposal.id)

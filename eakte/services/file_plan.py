@@ -16,7 +16,8 @@ def find_node(ctx: Context, code: str) -> FilePlanNode | None:
     return ctx.session.scalar(select(FilePlanNode).where(FilePlanNode.code == code))
 
 
-def node_by_code(ctx: Context, code: str, *, field: str = "file_plan") -> FilePlanNode:
+def named_node(ctx: Context, code: str, *, field: str = "file_plan") -> FilePlanNode:
+    """A file plan position named in a request body: an unknown code is bad input (422)."""
     node = find_node(ctx, code)
     if node is None:
         raise InvalidInputError(
@@ -67,7 +68,7 @@ def create_node(
     )
     if find_node(ctx, code) is not None:
         raise ConflictError(f"file plan code {code!r} exists already")
-    parent_node = node_by_code(ctx, parent, field="parent") if parent else None
+    parent_node = named_node(ctx, parent, field="parent") if parent else None
     node = FilePlanNode(
         code=code,
         title=title,

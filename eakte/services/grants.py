@@ -13,7 +13,7 @@ from eakte.models.permissions import Access
 from eakte.models.vocabulary import GrantPermission
 from eakte.services import access, audit, outbox
 from eakte.services.context import Context
-from eakte.services.departments import department_by_code
+from eakte.services.departments import named_department
 from eakte.services.principals import find_principal
 
 
@@ -78,7 +78,7 @@ def create_grant(
                 errors={"department": ["not allowed on a confidential case file"]},
                 reasons=[Reason.CONFIDENTIAL_GRANT],
             )
-        unit = department_by_code(ctx, department)
+        unit = named_department(ctx, department)
         stmt = stmt.where(Grant.department_id == unit.id)
         grantee = {"department_id": unit.id}
     else:

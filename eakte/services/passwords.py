@@ -19,7 +19,7 @@ from eakte.models import Principal, WebSession
 from eakte.models.vocabulary import GlobalRole, Outcome, PrincipalKind
 from eakte.services import access, audit, tokens
 from eakte.services.context import Context
-from eakte.services.principals import find_principal, principal_or_deny, refuse_own
+from eakte.services.principals import find_principal, refuse_own, require_principal
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
@@ -70,7 +70,7 @@ def set_password(ctx: Context, username: str, password: str) -> None:
     access.require_global_role(
         ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
     )
-    principal = principal_or_deny(ctx, username, action)
+    principal = require_principal(ctx, username, action)
     refuse_own(ctx, principal, action, "password this way; change it with the current one")
     _require_user(principal)
     check_policy(username, password)

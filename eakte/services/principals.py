@@ -24,7 +24,7 @@ from eakte.models.permissions import ROLE_RANK
 from eakte.models.vocabulary import ApprovalState, DepartmentRole, GlobalRole, PrincipalKind
 from eakte.services import access, audit
 from eakte.services.context import Context
-from eakte.services.departments import department_by_code, find_department
+from eakte.services.departments import find_department, named_department
 from eakte.services.pagination import Page, paginate
 
 # Roles that together would let one person act alone (DESIGN: "Admins never hold
@@ -64,7 +64,7 @@ def record_about_principal(
     )
 
 
-def principal_or_deny(ctx: Context, username: str, action: str) -> Principal:
+def require_principal(ctx: Context, username: str, action: str) -> Principal:
     principal = find_principal(ctx, username)
     if principal is None:
         raise audit.not_found(
@@ -91,12 +91,12 @@ def refuse_own(ctx: Context, principal: Principal, action: str, what: str) -> No
         )
 
 
-def someone_elses_principal(ctx: Context, username: str, action: str, what: str) -> Principal:
+def require_other_principal(ctx: Context, username: str, action: str, what: str) -> Principal:
     """Admin work on another principal's `what` (the operator's CLI may do it too)."""
     access.require_global_role(
         ctx, GlobalRole.ADMIN, action, object_type="principal", object_id=username
     )
-    principal = principal_or_deny(ctx, username, action)
+    principal = require_principal(ctx, username, action)
     refuse_own(ctx, principal, action, what)
     return principal
 
@@ -115,7 +115,7 @@ def get_principal(ctx: Context, username: str) -> Principal:
     access.require_self_or_role(
         ctx, username, GlobalRole.ADMIN, "principal.read", object_type="principal"
     )
-    principal = principal_or_deny(ctx, username, "principal.read")
+    principal = require_principal(ctx, username, "principal.read")
     record_about_principal(ctx, "principal.read", username)
     ctx.commit()
     return principal
@@ -181,8 +181,8 @@ def add_membership(
     at once. Returns the membership and whether it is new.
     """
     action = "membership.add"
-    principal = someone_elses_principal(ctx, username, action, "memberships")
-    unit = department_by_code(ctx, department)
+    principal = require_other_principal(ctx, username, action, "memberships")
+    unit = named_department(ctx, department)
     needs_lead = ctx.system is None and department_has_lead(ctx, unit, besides=principal)
     membership = _membership_in(principal, unit)
     created = membership is None
@@ -230,8 +230,8 @@ def approve_membership(ctx: Context, username: str, *, department: str) -> Membe
     """A lead of the department confirms a pending membership or promotion."""
     action = "membership.approve"
     access.require_authenticated(ctx, action)
-    principal = principal_or_deny(ctx, username, action)
-    unit = find_department(ctx.session, department)
+    principal = require_principal(ctx, username, action)
+    unit = find_department(ctx, department)
     if unit is None:
         raise audit.not_found(
             ctx,
@@ -275,8 +275,8 @@ def approve_membership(ctx: Context, username: str, *, department: str) -> Membe
 
 def remove_membership(ctx: Context, username: str, *, department: str) -> None:
     action = "membership.remove"
-    principal = someone_elses_principal(ctx, username, action, "memberships")
-    unit = department_by_code(ctx, department)
+    principal = require_other_principal(ctx, username, action, "memberships")
+    unit = named_department(ctx, department)
     membership = _membership_in(principal, unit)
     if membership is None:
         raise audit.not_found(
@@ -323,7 +323,7 @@ def grant_role(ctx: Context, username: str, role: GlobalRole) -> tuple[Principal
     manager approves it, unless it is the first one or the operator's CLI grants it.
     """
     action = "role.grant"
-    principal = someone_elses_principal(ctx, username, action, "global roles")
+    principal = require_other_principal(ctx, username, action, "global roles")
     held = _grant_of(principal, role)
     if held is not None:
         return held, False
@@ -361,7 +361,7 @@ def approve_role(ctx: Context, username: str, role: GlobalRole) -> PrincipalRole
     access.require_global_role(
         ctx, GlobalRole.RECORDS_MANAGER, action, object_type="principal", object_id=username
     )
-    principal = principal_or_deny(ctx, username, action)
+    principal = require_principal(ctx, username, action)
     refuse_own(ctx, principal, action, "global roles")
     held = _grant_of(principal, role)
     if held is None or held.state != ApprovalState.PENDING:
@@ -383,7 +383,7 @@ def approve_role(ctx: Context, username: str, role: GlobalRole) -> PrincipalRole
 def revoke_role(ctx: Context, username: str, role: GlobalRole) -> None:
     """Take a role away (or withdraw a pending grant)."""
     action = "role.revoke"
-    principal = someone_elses_principal(ctx, username, action, "global roles")
+    principal = require_other_principal(ctx, username, action, "global roles")
     held = _grant_of(principal, role)
     if held is None:
         raise audit.not_found(

@@ -22,7 +22,7 @@ from eakte.models import ApiToken, Principal
 from eakte.models.vocabulary import GlobalRole, PrincipalKind
 from eakte.services import access, audit
 from eakte.services.context import Context
-from eakte.services.principals import principal_or_deny
+from eakte.services.principals import require_principal
 
 TOKEN_PREFIX = "eakte_"  # noqa: S105 (a prefix, not a secret)
 
@@ -100,7 +100,7 @@ def create_token(
     """
     action = "token.create"
     access.require_self_or_role(ctx, username, GlobalRole.ADMIN, action, object_type="principal")
-    principal = principal_or_deny(ctx, username, action)
+    principal = require_principal(ctx, username, action)
     issued_for_self = ctx.actor is not None and ctx.actor.id == principal.id
     if not (ctx.system or issued_for_self or principal.kind == PrincipalKind.SERVICE):
         raise audit.deny(
@@ -175,7 +175,7 @@ def revoke_all_tokens(ctx: Context, principal: Principal) -> int:
 def list_tokens(ctx: Context, username: str) -> list[ApiToken]:
     action = "token.list"
     access.require_self_or_role(ctx, username, GlobalRole.ADMIN, action, object_type="principal")
-    principal = principal_or_deny(ctx, username, action)
+    principal = require_principal(ctx, username, action)
     rows = list(
         ctx.session.scalars(
             select(ApiToken)
@@ -191,7 +191,7 @@ def list_tokens(ctx: Context, username: str) -> list[ApiToken]:
 def revoke_token(ctx: Context, username: str, token_id: uuid.UUID) -> None:
     action = "token.revoke"
     access.require_self_or_role(ctx, username, GlobalRole.ADMIN, action, object_type="principal")
-    principal = principal_or_deny(ctx, username, action)
+    principal = require_principal(ctx, username, action)
     row = ctx.session.get(ApiToken, token_id)
     if row is None or row.principal_id != principal.id:
         raise audit.not_found(
