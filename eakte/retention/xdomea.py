@@ -15,6 +15,9 @@ namespace prefix is the ``xdomea`` the specification asks for) and the zip.
 The element order follows the official 3.1.0 schemas
 (xdomea-Nachrichten-AussonderungDurchfuehren.xsd, xdomea-Baukasten.xsd,
 xdomea-Datentypen.xsd); docs/xdomea.md lists the mapping field by field.
+
+One idea, one module (over 400 lines): the message's data, its XML in schema order
+and its zip are one format; split, each part would need the others' details.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The search port on an Elasticsearch cluster (8.x or 9.x), through the official client.
 
+One adapter, one module (over 400 lines): mapping, queries, highlighting and the
+alias swap all speak the one vendor's API, which stays inside this file.
+
 Documents live in a versioned index (`<alias>-000001`, `-000002`, ...) that the
 services only ever reach through an alias, so a full reindex is built in a fresh
 index beside the live one and swapped in with one atomic alias update

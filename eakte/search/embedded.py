@@ -1,5 +1,8 @@
 """The embedded search index: tantivy in a folder of the instance.
 
+One adapter, one module (a little over 400 lines): schema, queries, snippets and
+the folder swap all speak tantivy's API, which stays inside this file.
+
 Layout: `<root>/current` is a symlink to the live `index-<stamp>` folder.
 A rebuild fills a new folder and swaps the symlink atomically; readers (the
 app processes) notice the new target at their next search and reopen. One

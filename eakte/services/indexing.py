@@ -8,6 +8,9 @@ older state could otherwise overwrite a newer one), reads the current state,
 extracts text, writes the index and only then deletes the rows. When the
 engine is down the rows go back untouched and the worker waits; nothing is
 lost. `reindex` rebuilds the whole index beside the live one.
+
+One idea (the outbox and its consumer), a little over 400 lines: the claim, the
+per-file lock and the write belong together, or a reader has to hold all three.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ No one alone: nobody changes their own memberships or roles; a membership takes
 effect when a lead of the department confirms it (or at once from the operator's
 CLI, or while the department has no lead); a records_manager grant waits for an
 existing records manager; an admin never holds records_manager.
+
+One idea in one module (over 400 lines on purpose): these rules refer to each
+other (a lead confirms a membership, an admin is never records manager, nobody
+grants to themselves), and split apart they would be checked in several places.
 """
 
 from __future__ import annotations
