@@ -25,3 +25,12 @@ def lock_on_upload(stored_on: dt.date, retention_years: int) -> dt.date:
     file is still open; closing it extends the lock to `retain_until`.
     """
     return dt.date(stored_on.year + retention_years, stored_on.month, min(stored_on.day, 28))
+
+
+def lock_checkpoint(issued_on: dt.date, years: int) -> dt.date:
+    """How long the object store keeps a signed audit checkpoint's copy (S3 Object Lock).
+
+    `years` counted from the first of the month it was issued in: every copy of one
+    month shares a date, and 29 February never needs a twin.
+    """
+    return dt.date(issued_on.year + years, issued_on.month, 1)

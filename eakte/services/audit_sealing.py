@@ -32,6 +32,7 @@ from eakte.evidence.canonical import (
     event_document,
 )
 from eakte.models import AuditCheckpoint, AuditEvent, AuditNode
+from eakte.services import object_lock
 from eakte.services.context import Ports
 
 log = logging.getLogger(__name__)
@@ -217,9 +218,9 @@ def issue_checkpoint(ports: Ports, *, force: bool = False) -> AuditCheckpoint:
             object_key,
             [copy],
             length=len(copy),
-            retain_until=now.date().replace(year=now.year + CHECKPOINT_RETENTION_YEARS, day=1)
-            if ports.settings.s3_object_lock != "off"
-            else None,
+            retain_until=object_lock.lock_for_checkpoint(
+                ports, CHECKPOINT_RETENTION_YEARS, now.date()
+            ),
         )
         session.add(checkpoint)
     return checkpoint

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from eakte.errors import EakteError
 from eakte.models import CaseFile, Document, DocumentVersion
 from eakte.models.retention import is_held
-from eakte.retention.policy import lock_on_upload
+from eakte.retention.policy import lock_checkpoint, lock_on_upload
 from eakte.services.context import Context, Ports
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,13 @@ def lock_for_upload(ports: Ports, retention_years: int, today: dt.date) -> dt.da
     if ports.settings.s3_object_lock == "off":
         return None
     return lock_on_upload(today, retention_years)
+
+
+def lock_for_checkpoint(ports: Ports, years: int, today: dt.date) -> dt.date | None:
+    """The lock an audit checkpoint's copy is written with; None without Object Lock."""
+    if ports.settings.s3_object_lock == "off":
+        return None
+    return lock_checkpoint(today, years)
 
 
 def mirror(ctx: Context, case_file_id: uuid.UUID) -> None:

@@ -124,6 +124,20 @@ class TestObjectLock:
         store.delete(key)  # S3 refuses to remove a locked version: it stays
         assert town.anna.get(f"/documents/{document['id']}/content").data == data
 
+    def test_audit_checkpoint_copies_are_written_worm_for_thirty_years(
+        self, town, ports, s3_server
+    ):
+        from eakte.services.audit_queries import checkpoint_now
+
+        town.case_file()  # events to seal
+        checkpoint = checkpoint_now(town.system)
+        retention = s3_server.client().get_object_retention(
+            ports.blob_store.bucket, checkpoint.object_key
+        )
+        assert retention.mode == COMPLIANCE
+        issued = checkpoint.issued_at.date()
+        assert retention.retain_until_date.date() == dt.date(issued.year + 30, issued.month, 1)
+
     def test_closing_and_holds_are_mirrored_onto_the_objects(self, town, ports, s3_server):
         case_file = town.case_file()
         _upload(town.anna, case_file["id"], os.urandom(1000))

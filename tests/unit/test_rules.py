@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from eakte.models.references import format_reference
-from eakte.retention.policy import lock_on_upload, retain_until
+from eakte.retention.policy import lock_checkpoint, lock_on_upload, retain_until
 
 
 def test_reference_pads_the_running_number_to_four_digits():
@@ -44,3 +44,14 @@ def test_retention_runs_to_the_end_of_the_closing_year_plus_the_period(closed_on
 )
 def test_an_upload_is_locked_for_the_retention_period_from_its_day(stored_on, years, expected):
     assert lock_on_upload(stored_on, years) == expected
+
+
+@pytest.mark.parametrize(
+    ("issued_on", "expected"),
+    [
+        (dt.date(2026, 12, 6), dt.date(2056, 12, 1)),
+        (dt.date(2028, 2, 29), dt.date(2058, 2, 1)),  # a leap day has no twin 30 years on
+    ],
+)
+def test_a_checkpoint_copy_is_locked_from_the_first_of_its_month(issued_on, expected):
+    assert lock_checkpoint(issued_on, 30) == expected
