@@ -3,51 +3,23 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
-import io
 import json
 import uuid
 
 import pytest
-from werkzeug.datastructures import FileStorage
 
 from eakte.audit.signing import verify_signature
 from eakte.models import CaseFile, Tombstone
 from eakte.services import retention
-from tests.api.test_documents import post_multipart, stored_version
-from tests.api.test_search import drain, search
-from tests.helpers import assert_problem, audit_events, years_ago
+from tests.api.support import closed_file, drain, search, stored_version
+from tests.helpers import assert_problem, audit_events
 
 
 @pytest.fixture
 def rolf(town):
     """A second records manager, for the four eyes."""
     return town.person("rolf", roles=["records_manager"])
-
-
-def closed_file(
-    town,
-    title: str = "Wohngeldantrag Familie Sommer",
-    who=None,
-    *,
-    long_ago: bool = True,
-    confidential: bool = False,
-):
-    """A closed Wohngeld file of department 50 (file plan 50.30: 6 years, then destroy),
-    made and closed 12 years ago (due today) unless `long_ago` is False."""
-    who = who or town.ben
-    with years_ago(town.client) if long_ago else contextlib.nullcontext():
-        case_file = town.case_file(
-            who, title=title, file_plan="50.30", department="50", confidential=confidential
-        )
-        fields = {
-            "file": FileStorage(io.BytesIO("Die Wohngeldanträge liegen vor.".encode()), "a.txt")
-        }
-        response = post_multipart(who, f"/case-files/{case_file['id']}/documents", fields)
-        assert response.status_code == 201
-        closed = who.post(f"/case-files/{case_file['id']}/close").get_json()
-    return closed, response.get_json()
 
 
 def run_as_system(system, as_of: dt.date):

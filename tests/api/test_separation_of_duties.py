@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 
 from eakte.services import tokens
-from tests.api.test_documents import upload
+from tests.api.support import upload
 from tests.helpers import ApiClient, assert_problem, audit_events
 
 SECRET = b"Gewerbeuntersagung: vertrauliche Angaben zur Zuverlaessigkeit"
