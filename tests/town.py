@@ -4,17 +4,20 @@ Departments 32 (with 32.1) and 50, file plan 32.10 and 50.30, and their people:
 anna: clerk in 32 · carla: reader in 32 · lea: lead in 32 · ben: clerk in 50 ·
 bea: reader in 50 · rita: records manager · audrey: auditor.
 
-The admin makes departments and principals over the REST API, as an integrator would,
-and a records manager the file plan. What only the operator may do goes through the
-operator's channel: users' tokens (an admin mints only service accounts'), confirming a
-membership a lead must confirm or a grant another records manager must approve.
-The channel is the Flask test client with the service layer (`InProcess`, behind the
-`town` fixture's `Town`) or a real server with its CLI (`OverHttp`); a suite may build
-only part of the town.
+The admin makes departments and principals, as an integrator would, and a records
+manager the file plan. What only the operator may do goes through the operator's
+channel: users' tokens (an admin mints only service accounts'), confirming a membership
+a lead must confirm or a grant another records manager must approve.
+The channel is the REST API through the Flask test client with the service layer as
+the operator (`InProcess`, behind the `town` fixture's `Town`), a real server with its
+CLI (`OverHttp`), or the service layer alone (`ServiceLayer`, tests/services); a suite
+may build only part of the town.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,10 +54,19 @@ PEOPLE: dict[str, Person] = {
 
 
 class Channel(Protocol):
-    """How the builder reaches the application."""
+    """How the builder reaches the application; every caller is named by a token."""
 
-    def post(self, token: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-        """POST /api/v1{path} as the holder of `token`: the status and the JSON body."""
+    def add_department(self, admin: str, body: dict[str, Any]) -> None: ...
+
+    def add_principal(self, admin: str, body: dict[str, Any]) -> None: ...
+
+    def add_membership(self, admin: str, username: str, department: str, role: str) -> str:
+        """The membership's state (`pending` while it waits for a lead)."""
+
+    def grant_role(self, admin: str, username: str, role: str) -> str:
+        """The grant's state (`pending` while it waits for another records manager)."""
+
+    def add_file_plan_node(self, manager: str, body: dict[str, Any]) -> None: ...
 
     def token(self, username: str) -> str:
         """A new token for the user, from the operator."""
@@ -74,18 +86,17 @@ def build(
 ) -> dict[str, str]:
     """Make the town (or the named part of it); the people's tokens by username."""
     for code in departments:
-        _created(channel.post(admin, "/departments", {"code": code, **DEPARTMENTS[code]}))
-    managers = [
-        name for name in PEOPLE if name in people and "records_manager" in PEOPLE[name].roles
-    ]
-    others = [name for name in PEOPLE if name in people and name not in managers]
+        channel.add_department(admin, {"code": code, **DEPARTMENTS[code]})
+    chosen = [name for name in PEOPLE if name in people]
+    managers = [name for name in chosen if "records_manager" in PEOPLE[name].roles]
     tokens = {}
     for username in managers:
         tokens[username] = add_person(channel, admin, username, **vars(PEOPLE[username]))
     for code in file_plan:
-        _created(channel.post(tokens[managers[0]], "/file-plan", {"code": code, **FILE_PLAN[code]}))
-    for username in others:
-        tokens[username] = add_person(channel, admin, username, **vars(PEOPLE[username]))
+        channel.add_file_plan_node(tokens[managers[0]], {"code": code, **FILE_PLAN[code]})
+    for username in chosen:
+        if username not in tokens:
+            tokens[username] = add_person(channel, admin, username, **vars(PEOPLE[username]))
     return tokens
 
 
@@ -99,28 +110,49 @@ def add_person(
     kind: str = "user",
 ) -> str:
     """A principal made by the admin, its rights confirmed as they would be; its token."""
-    body = {"username": username, "display_name": username.title(), "kind": kind}
-    _created(channel.post(admin, "/principals", body))
+    channel.add_principal(
+        admin, {"username": username, "display_name": username.title(), "kind": kind}
+    )
     if member:
         department, role = member
-        path = f"/principals/{username}/memberships"
-        answer = _created(channel.post(admin, path, {"department": department, "role": role}))
-        if answer["state"] == "pending":
+        if channel.add_membership(admin, username, department, role) == "pending":
             channel.approve_membership(username, department)
     for role in roles:
-        answer = _created(channel.post(admin, f"/principals/{username}/roles", {"role": role}))
-        if answer["state"] == "pending":
+        if channel.grant_role(admin, username, role) == "pending":
             channel.approve_role(username, role)
     return channel.token(username)
 
 
-def _created(answer: tuple[int, Any]) -> Any:
-    status, body = answer
-    assert status == 201, body
-    return body
+class _Rest:
+    """The builder's calls as POSTs to /api/v1, for a channel that sends them."""
+
+    def post(self, token: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """POST /api/v1{path} as the holder of `token`: the status and the JSON body."""
+        raise NotImplementedError
+
+    def _created(self, token: str, path: str, body: dict[str, Any]) -> Any:
+        status, answer = self.post(token, path, body)
+        assert status == 201, answer
+        return answer
+
+    def add_department(self, admin: str, body: dict[str, Any]) -> None:
+        self._created(admin, "/departments", body)
+
+    def add_principal(self, admin: str, body: dict[str, Any]) -> None:
+        self._created(admin, "/principals", body)
+
+    def add_membership(self, admin: str, username: str, department: str, role: str) -> str:
+        body = {"department": department, "role": role}
+        return self._created(admin, f"/principals/{username}/memberships", body)["state"]
+
+    def grant_role(self, admin: str, username: str, role: str) -> str:
+        return self._created(admin, f"/principals/{username}/roles", {"role": role})["state"]
+
+    def add_file_plan_node(self, manager: str, body: dict[str, Any]) -> None:
+        self._created(manager, "/file-plan", body)
 
 
-class InProcess:
+class InProcess(_Rest):
     """The Flask test client, and the service layer as the operator's channel."""
 
     def __init__(self, client: Any, system: Any) -> None:
@@ -148,7 +180,7 @@ class InProcess:
         principals.approve_role(self.system, username, GlobalRole(role))
 
 
-class OverHttp:
+class OverHttp(_Rest):
     """A real `eakte serve` (tests/processes.Server), and its CLI as the operator's channel."""
 
     def __init__(self, server: Any) -> None:
@@ -166,6 +198,102 @@ class OverHttp:
 
     def approve_role(self, username: str, role: str) -> None:
         raise AssertionError(f"{username}'s role {role} waits for another records manager")
+
+
+class ServiceLayer:
+    """The use cases themselves, no HTTP (tests/services): each call one unit of work as
+    the holder of a token, or as the operator."""
+
+    def __init__(self, ports: Any) -> None:
+        self.ports = ports
+
+    @contextlib.contextmanager
+    def acting(self, token: str | None = None) -> Iterator[Any]:
+        """A Context for the token's holder (for the operator without a token)."""
+        from eakte.services import tokens
+        from eakte.services.context import Context
+
+        session = self.ports.session_factory()
+        try:
+            if token is None:
+                yield Context(ports=self.ports, session=session, system="test")
+            else:
+                ctx = Context(ports=self.ports, session=session)
+                ctx.actor = tokens.authenticate(ctx, token)
+                yield ctx
+        finally:
+            session.close()
+
+    def add_department(self, admin: str, body: dict[str, Any]) -> None:
+        from eakte.services import departments
+
+        with self.acting(admin) as ctx:
+            departments.create_department(
+                ctx, code=body["code"], name=body["name"], parent=body.get("parent")
+            )
+
+    def add_principal(self, admin: str, body: dict[str, Any]) -> None:
+        from eakte.models.vocabulary import PrincipalKind
+        from eakte.services import principals
+
+        with self.acting(admin) as ctx:
+            principals.create_principal(
+                ctx,
+                username=body["username"],
+                display_name=body["display_name"],
+                kind=PrincipalKind(body["kind"]),
+            )
+
+    def add_membership(self, admin: str, username: str, department: str, role: str) -> str:
+        from eakte.models.vocabulary import DepartmentRole
+        from eakte.services import principals
+
+        with self.acting(admin) as ctx:
+            membership, _new = principals.add_membership(
+                ctx, username, department=department, role=DepartmentRole(role)
+            )
+            return membership.state
+
+    def grant_role(self, admin: str, username: str, role: str) -> str:
+        from eakte.models.vocabulary import GlobalRole
+        from eakte.services import principals
+
+        with self.acting(admin) as ctx:
+            grant, _new = principals.grant_role(ctx, username, GlobalRole(role))
+            return grant.state
+
+    def add_file_plan_node(self, manager: str, body: dict[str, Any]) -> None:
+        from eakte.models.vocabulary import Disposition
+        from eakte.services import file_plan
+
+        with self.acting(manager) as ctx:
+            file_plan.create_node(
+                ctx,
+                code=body["code"],
+                title=body["title"],
+                parent=body.get("parent"),
+                retention_years=body["retention_years"],
+                disposition=Disposition(body["disposition"]),
+            )
+
+    def token(self, username: str) -> str:
+        from eakte.services import tokens
+
+        with self.acting() as ctx:
+            return tokens.create_token(ctx, username)[0]
+
+    def approve_membership(self, username: str, department: str) -> None:
+        from eakte.services import principals
+
+        with self.acting() as ctx:
+            principals.approve_membership(ctx, username, department=department)
+
+    def approve_role(self, username: str, role: str) -> None:
+        from eakte.models.vocabulary import GlobalRole
+        from eakte.services import principals
+
+        with self.acting() as ctx:
+            principals.approve_role(ctx, username, GlobalRole(role))
 
 
 class Town:
