@@ -56,7 +56,8 @@ def repr_digest(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class Municipality:
-    """Ordnungsamt (32) with file plan node 32.10, a clerk (anna) and one case file."""
+    """Of the town (tests/town.py): Ordnungsamt (32), file plan node 32.10, rita, the clerk
+    anna, and one case file."""
 
     admin: str
     clerk: str
