@@ -1,4 +1,5 @@
-"""What the integration tests share: the `eakte` command, metrics, shared backends."""
+"""What the integration tests share: the `eakte` command, metrics, shared backends and
+the town's people made over HTTP."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.town import OverHttp, build
 
 
 def operator_env(instance: Path, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of an `eakte` command for one instance (none of the caller's EAKTE_*)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
     env.update(EAKTE_INSTANCE_PATH=str(instance), EAKTE_DATABASE_URL=database_url, **extra)
     return env
