@@ -24,6 +24,7 @@ from eakte.instance import create_instance_secrets
 from eakte.migrations import upgrade_to_head
 from eakte.services.context import Context
 from eakte.services.setup import create_first_admin
+from tests.town import Town
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "EAKTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -166,86 +167,6 @@ def admin_token(system: Context) -> str:
     token = create_first_admin(system)
     assert token is not None
     return token
-
-
-class Town:
-    """Departments 32 (with 32.1) and 50, file plan 32.10 and 50.30, and their people.
-
-    anna: clerk in 32 · carla: reader in 32 · lea: lead in 32 · ben: clerk in 50 ·
-    bea: reader in 50 · rita: records manager · audrey: auditor · admin.
-    """
-
-    def __init__(self, client, admin_token: str, system: Context) -> None:
-        from tests.helpers import ApiClient
-
-        self.client = client
-        self.system = system
-        self.admin = ApiClient(client, admin_token)
-        for body in (
-            {"code": "32", "name": "Ordnungsamt"},
-            {"code": "32.1", "name": "Gewerbe", "parent": "32"},
-            {"code": "50", "name": "Sozialamt"},
-        ):
-            assert self.admin.post("/departments", body).status_code == 201
-        self.rita = self.person("rita", roles=["records_manager"])
-        for body in (
-            {
-                "code": "32.10",
-                "title": "Gewerbeangelegenheiten",
-                "retention_years": 10,
-                "disposition": "archive",
-            },
-            {"code": "50.30", "title": "Wohngeld", "retention_years": 6, "disposition": "destroy"},
-        ):
-            assert self.rita.post("/file-plan", body).status_code == 201
-        self.anna = self.person("anna", member=("32", "clerk"))
-        self.carla = self.person("carla", member=("32", "reader"))
-        self.lea = self.person("lea", member=("32", "lead"))
-        self.ben = self.person("ben", member=("50", "clerk"))
-        self.bea = self.person("bea", member=("50", "reader"))
-        self.audrey = self.person("audrey", roles=["auditor"])
-
-    def person(self, username: str, *, member=None, roles=(), kind: str = "user"):
-        """A principal made by the admin over the API, with rights confirmed as they would be.
-
-        Memberships a lead must confirm and records_manager grants another records
-        manager must approve are approved by the operator's channel; the token comes
-        from the operator too (admins mint tokens only for service accounts).
-        """
-        from eakte.models.vocabulary import GlobalRole
-        from eakte.services import principals, tokens
-        from tests.helpers import ApiClient
-
-        response = self.admin.post(
-            "/principals", {"username": username, "display_name": username.title(), "kind": kind}
-        )
-        assert response.status_code == 201, response.get_json()
-        if member:
-            department, role = member
-            response = self.admin.post(
-                f"/principals/{username}/memberships", {"department": department, "role": role}
-            )
-            assert response.status_code == 201, response.get_json()
-            if response.get_json()["state"] == "pending":
-                principals.approve_membership(self.system, username, department=department)
-        for role in roles:
-            response = self.admin.post(f"/principals/{username}/roles", {"role": role})
-            assert response.status_code == 201, response.get_json()
-            if response.get_json()["state"] == "pending":
-                principals.approve_role(self.system, username, GlobalRole(role))
-        token, _ = tokens.create_token(self.system, username)
-        return ApiClient(self.client, token)
-
-    def case_file(self, who=None, **overrides):
-        body = {
-            "file_plan": "32.10",
-            "department": "32",
-            "title": "Gewerbeanmeldung Bäckerei Sommer",
-        }
-        body.update(overrides)
-        response = (who or self.anna).post("/case-files", body)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
 
 
 @pytest.fixture

@@ -86,9 +86,11 @@ def years_ago(app_or_client: Any, years: int = LONG_AGO_YEARS) -> Iterator[None]
     """Run the block `years` back by the app's clock (time still moves), then return.
 
     Files closed in it are due today: nothing needs a retention run with a day
-    after today, which the run refuses and execution would not act on.
+    after today, which the run refuses and execution would not act on. Takes the
+    app, its test client or (in the service tier) the ports themselves.
     """
-    ports = getattr(app_or_client, "application", app_or_client).extensions["eakte"]
+    owner = getattr(app_or_client, "application", app_or_client)
+    ports = owner.extensions["eakte"] if hasattr(owner, "extensions") else owner
     real = ports.clock
     now = real()
     shift = now - now.replace(year=now.year - years, day=min(now.day, 28))

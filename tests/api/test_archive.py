@@ -20,7 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from eakte.evidence.signing import verify_signature
 from eakte.services import disposition_execution, retention
-from tests.api.test_documents import add_version, post_multipart
+from tests.api.support import add_version, post_multipart
 from tests.helpers import assert_problem, audit_events, years_ago
 
 NS = {"x": "urn:xoev-de:xdomea:schema:3.1.0"}

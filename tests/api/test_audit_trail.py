@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from eakte.models import AuditCheckpoint, AuditEvent
 from eakte.services import audit_pseudonyms, audit_sealing, audit_verification
+from tests.api.support import activity
 from tests.helpers import assert_problem, audit_events
 
 
@@ -42,15 +43,6 @@ def rfc6962_verify(leaf_hash: bytes, index: int, size: int, path: list[bytes], r
         return walk(index, size, list(path)) == root
     except (AssertionError, IndexError):
         return False
-
-
-def activity(town) -> dict:
-    """Some ordinary work, allowed and denied, to fill the log."""
-    case_file = town.case_file()
-    town.anna.post(f"/case-files/{case_file['id']}/processes", {"title": "Anhörung"})
-    town.ben.get(f"/case-files/{case_file['id']}")  # denied
-    town.carla.get("/case-files")
-    return case_file
 
 
 def test_only_auditors_read_the_trail(town):
@@ -84,7 +76,7 @@ def test_events_are_sealed_gap_free_and_filterable(town, ports):
 
 
 def test_every_api_action_leaves_exactly_one_event(town, ports):
-    from tests.api.test_documents import upload
+    from tests.api.support import upload
 
     case_file = town.case_file()
     document = upload(town.anna, case_file["id"], b"Bescheid").get_json()

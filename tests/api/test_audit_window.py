@@ -21,7 +21,7 @@ from eakte.config import Settings
 from eakte.models import AuditCheckpoint, AuditEvent, AuditNode
 from eakte.services import audit_sealing
 from eakte.services.worker import run_worker
-from tests.api.test_audit_trail import activity
+from tests.api.support import activity
 
 
 def run_worker_until(ports, done: Callable[[], bool], *, timeout: float = 60.0) -> None:

@@ -9,53 +9,19 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 import os
 import uuid
 
 import pytest
-import sqlalchemy as sa
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
 from eakte.models import DocumentVersion
 from eakte.services import keys
 from eakte.services.storage_checks import sweep_orphans, verify_storage
+from tests.api.support import add_version, post_multipart, stored_version, upload
 from tests.conftest import s3_settings
 from tests.helpers import assert_problem, audit_events, table_counts
 
 FIVE_MIB = 5 * 1024 * 1024
-
-
-def post_multipart(who, path: str, fields: dict):
-    """Encode the body in memory: werkzeug's test client leaks its temp file for big bodies."""
-    boundary, body = encode_multipart(MultiDict(fields))
-    return who.client.post(
-        "/api/v1" + path,
-        data=body,
-        headers={"Authorization": f"Bearer {who.token}"},
-        content_type=f"multipart/form-data; boundary={boundary}",
-    )
-
-
-def upload(who, case_file_id, data: bytes, filename="antrag.bin", **form):
-    fields = {"file": FileStorage(io.BytesIO(data), filename), **form}
-    return post_multipart(who, f"/case-files/{case_file_id}/documents", fields)
-
-
-def add_version(who, document_id, data: bytes, filename="antrag-v2.bin"):
-    fields = {"file": FileStorage(io.BytesIO(data), filename)}
-    return post_multipart(who, f"/documents/{document_id}/versions", fields)
-
-
-def stored_version(ports, document_id: str, number: int = 1) -> DocumentVersion:
-    with ports.session_factory() as session:
-        return session.scalars(
-            sa.select(DocumentVersion).where(
-                DocumentVersion.document_id == uuid.UUID(document_id),
-                DocumentVersion.number == number,
-            )
-        ).one()
 
 
 def raw_object(ports, document_id: str, number: int = 1) -> bytes:

@@ -4,45 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eakte.services.tokens import create_token
-from tests.helpers import ApiClient
 
-
-def test_a_clerk_files_a_case_file_that_another_department_cannot_see(client, admin_token, system):
-    """Tokens for users come from the operator's CLI (`eakte token create`), as in the README:
-    an admin mints tokens only for service accounts and itself."""
-    admin = ApiClient(client, admin_token)
-    assert admin.post("/departments", {"code": "32", "name": "Ordnungsamt"}).status_code == 201
-    assert admin.post("/departments", {"code": "50", "name": "Sozialamt"}).status_code == 201
-    assert (
-        admin.post(
-            "/principals", {"username": "rita", "display_name": "Rita", "kind": "user"}
-        ).status_code
-        == 201
-    )
-    assert admin.post("/principals/rita/roles", {"role": "records_manager"}).status_code == 201
-    rita = ApiClient(client, create_token(system, "rita")[0])
-    node = rita.post(
-        "/file-plan",
-        {"code": "32.10", "title": "Gewerbe", "retention_years": 10, "disposition": "archive"},
-    )
-    assert node.status_code == 201
-    tokens = {}
-    for username, department in (("anna", "32"), ("ben", "50")):
-        assert (
-            admin.post(
-                "/principals", {"username": username, "display_name": username, "kind": "user"}
-            ).status_code
-            == 201
-        )
-        assert (
-            admin.post(
-                f"/principals/{username}/memberships", {"department": department, "role": "clerk"}
-            ).status_code
-            == 201
-        )
-        tokens[username] = create_token(system, username)[0]
-    anna, ben = ApiClient(client, tokens["anna"]), ApiClient(client, tokens["ben"])
+def test_a_clerk_files_a_case_file_that_another_department_cannot_see(town):
+    """The town (tests/town.py) is made over the REST API as an integrator would, with
+    users' tokens from the operator's channel (`eakte token create` in the README): an
+    admin mints tokens only for service accounts and itself."""
+    anna, ben = town.anna, town.ben
 
     created = anna.post(
         "/case-files", {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.api.test_documents import add_version, upload
+from tests.api.support import add_version, upload
 from tests.helpers import assert_problem, audit_events
 
 ENDPOINTS = [

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from eakte import create_app
 from eakte.config import Settings
-from tests.api.test_search import search, upload_text
+from tests.api.support import search, upload_text
 
 CASE_FILE_ROUTE = "/api/v1/case-files/<uuid:case_file_id>"
 
@@ -116,9 +116,9 @@ def test_a_bad_allow_list_is_a_configuration_error(tmp_path) -> None:
 
 
 def test_database_down_is_a_zero_not_a_failed_scrape(tmp_path) -> None:
-    from tests.integration.test_database_down import _closed_port
+    from tests.processes import free_port as closed_port  # nothing listens there
 
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/eakte"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/eakte"
     app = create_app(
         Settings.from_env({"EAKTE_INSTANCE_PATH": str(tmp_path), "EAKTE_DATABASE_URL": url})
     )

@@ -8,7 +8,7 @@ import uuid
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from tests.api.test_documents import add_version, upload
+from tests.api.support import add_version, upload
 from tests.helpers import assert_problem, audit_events
 
 

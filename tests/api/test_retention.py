@@ -1,23 +1,23 @@
-"""Retention clock, legal holds, the retention run and four-eyes destruction, through the API."""
+"""Retention clock, legal holds, the retention run and four-eyes destruction, through the API.
+
+Decisions with nothing to see over HTTP are tested on the use cases
+(tests/services/test_retention.py).
+"""
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
-import io
 import json
 import uuid
 
 import pytest
-from werkzeug.datastructures import FileStorage
 
 from eakte.evidence.signing import verify_signature
 from eakte.models import CaseFile, Tombstone
 from eakte.services import retention
-from tests.api.test_documents import post_multipart, stored_version
-from tests.api.test_search import drain, search
-from tests.helpers import assert_problem, audit_events, years_ago
+from tests.api.support import closed_file, drain, search, stored_version
+from tests.helpers import assert_problem, audit_events
 
 
 @pytest.fixture
@@ -26,44 +26,8 @@ def rolf(town):
     return town.person("rolf", roles=["records_manager"])
 
 
-def closed_file(
-    town,
-    title: str = "Wohngeldantrag Familie Sommer",
-    who=None,
-    *,
-    long_ago: bool = True,
-    confidential: bool = False,
-):
-    """A closed Wohngeld file of department 50 (file plan 50.30: 6 years, then destroy),
-    made and closed 12 years ago (due today) unless `long_ago` is False."""
-    who = who or town.ben
-    with years_ago(town.client) if long_ago else contextlib.nullcontext():
-        case_file = town.case_file(
-            who, title=title, file_plan="50.30", department="50", confidential=confidential
-        )
-        fields = {
-            "file": FileStorage(io.BytesIO("Die Wohngeldanträge liegen vor.".encode()), "a.txt")
-        }
-        response = post_multipart(who, f"/case-files/{case_file['id']}/documents", fields)
-        assert response.status_code == 201
-        closed = who.post(f"/case-files/{case_file['id']}/close").get_json()
-    return closed, response.get_json()
-
-
 def run_as_system(system, as_of: dt.date):
     return retention.run_retention(system, as_of=as_of)
-
-
-def test_closing_sets_the_retention_date_and_reopening_clears_it(town) -> None:
-    closed, _ = closed_file(town)
-    year = int(closed["closed_at"][:4])
-    assert closed["retain_until"] == f"{year + 6}-12-31"
-    reopened = town.ben.post(f"/case-files/{closed['id']}/reopen")
-    assert reopened.status_code == 200
-    assert reopened.get_json()["status"] == "open"
-    assert reopened.get_json()["retain_until"] is None
-    assert_problem(town.ben.post(f"/case-files/{closed['id']}/reopen"), 409)
-    assert_problem(town.anna.post(f"/case-files/{closed['id']}/reopen"), 404)
 
 
 def test_a_rule_change_reevaluates_closed_files_and_is_audited(town, ports) -> None:
@@ -79,20 +43,6 @@ def test_a_rule_change_reevaluates_closed_files_and_is_audited(town, ports) -> N
     )
     event = audit_events(ports, action="file_plan.update")[-1]
     assert event.details["case_files_reevaluated"] == 1
-
-
-def test_due_list_follows_the_date(town) -> None:
-    closed, _ = closed_file(town)
-    retain = dt.date.fromisoformat(closed["retain_until"])
-    before = town.rita.get("/retention/due", query_string={"as_of": retain.isoformat()})
-    assert before.get_json()["items"] == []
-    after = town.rita.get(
-        "/retention/due", query_string={"as_of": (retain + dt.timedelta(days=1)).isoformat()}
-    )
-    [item] = after.get_json()["items"]
-    assert item["reference"] == closed["reference"]
-    assert item["held"] is False and item["proposed"] is False
-    assert_problem(town.ben.get("/retention/due"), 403)
 
 
 def test_legal_holds_are_placed_listed_released_and_audited(town, ports) -> None:
@@ -241,17 +191,6 @@ def test_a_rejected_proposal_keeps_the_files_and_is_not_repeated(town, system) -
     assert_problem(town.rita.post(f"/disposition/proposals/{proposal_id}/approve"), 409)
     assert run_as_system(system, as_of).proposed == 0
     assert town.ben.get(f"/documents/{document['id']}/content").status_code == 200
-
-
-def test_a_file_in_a_proposal_cannot_be_reopened(town, system) -> None:
-    closed, _ = closed_file(town)
-    as_of = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
-    run_as_system(system, as_of)
-    problem = assert_problem(
-        town.ben.post(f"/case-files/{closed['id']}/reopen"), 409, "disposition-pending"
-    )
-    assert "disposition proposal" in problem["detail"]
-    assert town.ben.get(f"/case-files/{closed['id']}").get_json()["status"] == "closed"
 
 
 def test_bad_input_changes_nothing(town) -> None:

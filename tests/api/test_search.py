@@ -18,42 +18,9 @@ from werkzeug.datastructures import FileStorage
 
 from eakte.errors import SearchUnavailableError
 from eakte.models import SearchOutbox
-from tests.api.test_documents import post_multipart
+from tests.api.support import LETTER, drain, found, post_multipart, search, upload_text
 from tests.helpers import assert_problem, audit_events
 from tests.processes import extraction_children_stopped_while_starting
-
-LETTER = (
-    "Sehr geehrte Frau Sommer,\n"
-    "Ihre Bauanträge für das Grundstück in der Lindenstraße wurden geprüft. "
-    "Die Genehmigungen werden Ihnen gesondert zugestellt.\n"
-)
-
-
-def upload_text(who, case_file_id, text: str, filename="bescheid.txt", **form):
-    fields = {"file": FileStorage(io.BytesIO(text.encode()), filename), **form}
-    response = post_multipart(who, f"/case-files/{case_file_id}/documents", fields)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def drain(ports) -> int:
-    """What the worker does each tick, until the outbox is empty."""
-    from eakte.services.indexing import drain as drain_batch
-
-    settled = 0
-    while (count := drain_batch(ports)) > 0:
-        settled += count
-    return settled
-
-
-def search(who, q: str, **params):
-    return who.get("/search", query_string={"q": q, **params})
-
-
-def found(who, q: str, **params) -> list[str]:
-    response = search(who, q, **params)
-    assert response.status_code == 200, response.get_json()
-    return [hit["document"] for hit in response.get_json()["items"]]
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from eakte.models import Department, SearchOutbox
 from eakte.search.base import SearchQuery
 from eakte.search.query import parse_query
 from eakte.services import keys, retention
-from tests.api.test_documents import stored_version
-from tests.api.test_search import drain, search, upload_text
+from tests.api.support import drain, search, stored_version, upload_text
 
 DESTROYED_TEXT = "Wohngeldbescheid für Familie Sommer, Lindenstraße 4: Einkommen 1.850 Euro."
 KEPT_TEXT = "Wohngeldbescheid für Familie Winter, Birkenweg 9."

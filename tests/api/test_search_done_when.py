@@ -19,8 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from eakte.errors import SearchUnavailableError
 from eakte.services import indexing
-from tests.api.test_documents import post_multipart
-from tests.api.test_search import drain, search
+from tests.api.support import drain, post_multipart, search
 from tests.documents import (
     make_docx,
     make_email,

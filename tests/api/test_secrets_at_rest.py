@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from eakte.db import Base
 from eakte.services import passwords
-from tests.web.test_sign_in import PASSWORD, sign_in
+from tests.web.support import PASSWORD, sign_in
 
 
 def database_text(ports) -> str:

@@ -9,15 +9,10 @@ from pathlib import Path
 import pytest
 
 from eakte import create_app
+from tests.api.support import assert_not_framable, directives
 from tests.helpers import ApiClient, assert_problem
 
 WEB = Path(__file__).resolve().parents[2] / "eakte" / "web"
-
-
-def directives(response) -> dict[str, str]:
-    policy = response.headers["Content-Security-Policy"]
-    parts = [part.strip().split(None, 1) for part in policy.split(";") if part.strip()]
-    return {part[0]: part[1] if len(part) > 1 else "" for part in parts}
 
 
 def assert_common(response) -> None:
@@ -30,11 +25,6 @@ def assert_common(response) -> None:
     assert "unsafe-inline" not in directives(response).get("script-src", "")
     assert "unsafe-eval" not in headers["Content-Security-Policy"]
     assert "Strict-Transport-Security" not in headers  # plain HTTP: no HSTS
-
-
-def assert_not_framable(response) -> None:
-    assert directives(response)["frame-ancestors"] == "'none'"
-    assert response.headers["X-Frame-Options"] == "DENY"
 
 
 def test_every_api_answer_carries_the_headers(client, admin_token) -> None:

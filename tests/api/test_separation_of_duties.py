@@ -4,7 +4,8 @@ Each test is an attack path that worked before issue 13: an admin's own membersh
 or role, a token minted for a user, a service account put into a department, a
 records_manager grant without a second records manager, a token that never expires,
 a password reset that leaves the user's tokens alive, a principal that cannot be
-stopped.
+stopped. Who confirms a membership or a role is tested on the use cases
+(tests/services/test_memberships_and_roles.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import datetime as dt
 import pytest
 
 from eakte.services import tokens
-from tests.api.test_documents import upload
+from tests.api.support import upload
 from tests.helpers import ApiClient, assert_problem, audit_events
 
 SECRET = b"Gewerbeuntersagung: vertrauliche Angaben zur Zuverlaessigkeit"
@@ -96,67 +97,11 @@ def test_a_membership_waits_for_a_lead_of_the_department_and_opens_nothing_befor
     assert_problem(town.lea.post(approve), 409, "conflict")
 
 
-def test_a_lead_does_not_confirm_its_own_promotion(town, ports):
-    """Carla, reader in 32, promoted to lead: still a reader until another lead confirms."""
-    response = town.admin.post(
-        "/principals/carla/memberships", {"department": "32", "role": "lead"}
-    )
-    assert response.status_code == 200
-    assert response.get_json()["role"] == "reader"
-    assert response.get_json()["pending_role"] == "lead"
-    case_file = town.case_file()
-    assert_problem(
-        town.carla.post(
-            f"/case-files/{case_file['id']}/grants", {"department": "50", "permission": "read"}
-        ),
-        403,
-    )
-    assert_problem(town.carla.post("/principals/carla/memberships/32/approve"), 403, "forbidden")
-    assert town.lea.post("/principals/carla/memberships/32/approve").status_code == 200
-    assert town.carla.get("/principals/carla").get_json()["memberships"][0]["role"] == "lead"
-
-
-def test_a_department_without_a_lead_takes_a_membership_at_once(town):
-    """Amt 50 has no lead yet (DESIGN: or the department has no lead yet)."""
-    response = town.admin.post(
-        "/principals/anna/memberships", {"department": "50", "role": "reader"}
-    )
-    assert response.status_code == 201
-    assert response.get_json()["state"] == "active"
-
-
-def test_records_manager_grants_wait_for_another_records_manager(town, ports):
+def test_only_records_manager_grants_have_an_approve_address(town):
+    """The rules of who confirms what are tested on the use cases (tests/services)."""
     town.person("rolf")
-    granted = town.admin.post("/principals/rolf/roles", {"role": "records_manager"})
-    assert granted.status_code == 201
-    assert granted.get_json()["state"] == "pending"
-    rolf = ApiClient(town.client, tokens.create_token(town.system, "rolf")[0])
-    assert_problem(rolf.get("/retention/due"), 403, "forbidden")
-    assert town.admin.get("/principals/rolf").get_json()["pending_roles"] == ["records_manager"]
-
-    approve = "/principals/rolf/roles/records_manager/approve"
-    assert_problem(town.admin.post(approve), 403, "forbidden")
-    assert_problem(rolf.post(approve), 403)
+    town.admin.post("/principals/rolf/roles", {"role": "records_manager"})
     assert_problem(town.rita.post("/principals/rolf/roles/auditor/approve"), 404)
-    approved = town.rita.post(approve)
-    assert approved.status_code == 200
-    assert approved.get_json()["approved_by"] == "rita"
-    assert rolf.get("/retention/due").status_code == 200
-    assert [e.actor for e in audit_events(ports, action="role.approve", outcome="allowed")] == [
-        "rita"
-    ]
-
-
-def test_admin_and_records_manager_are_never_one_person(town):
-    assert_problem(
-        town.admin.post("/principals/rita/roles", {"role": "admin"}), 403, "separation-of-duties"
-    )
-    assert town.admin.post("/principals/lea/roles", {"role": "admin"}).status_code == 201
-    assert_problem(
-        town.admin.post("/principals/lea/roles", {"role": "records_manager"}),
-        403,
-        "separation-of-duties",
-    )
 
 
 def test_token_lifetime_is_capped_except_for_service_accounts_minted_by_an_admin(

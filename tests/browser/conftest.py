@@ -1,20 +1,14 @@
 """The real product served from a temporary instance, and Chromium driven by Playwright.
 
-One server for the whole session (`eakte init`, `eakte demo`, `eakte serve`): the tests
-see the demo town of `eakte demo` and leave their own case files behind.
+One server for the whole session (`eakte init`, `eakte demo`, `eakte serve` and
+`eakte worker`, started by tests/processes.py): the tests see the demo town of
+`eakte demo` and leave their own case files behind.
 Skipped when Chromium or Playwright is missing, unless EAKTE_REQUIRE_BROWSER=1 (CI).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +18,9 @@ import pytest
 
 from eakte.config import Settings
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip, sign_in
+from tests.processes import Instance
 
-START_TIMEOUT = 60
+STOP_GRACE = 10
 
 
 @dataclass(frozen=True)
@@ -36,73 +31,22 @@ class Site:
     database_url: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _eakte(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "eakte", *args], env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, f"eakte {' '.join(args)} failed:\n{result.stderr}"
-    return result.stdout
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _stop(server: subprocess.Popen) -> None:
-    """SIGTERM to the whole process group (server and worker), SIGKILL after 10 s."""
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """`eakte serve` on a free port, over a fresh instance with the demo data."""
+    """`eakte serve` and its worker on a free port, over a fresh instance with the demo data."""
     playwright_or_skip()
-    root = tmp_path_factory.mktemp("browser")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
-    env["EAKTE_INSTANCE_PATH"] = str(root / "instance")
-    _eakte(env, "init")
-    demo = _eakte(env, "demo")
+    node = Instance(tmp_path_factory.mktemp("browser"))
+    node.init()
+    demo = node.run("demo")
     match = re.search(r"Web sign-in .* password (\S+)", demo)
     assert match, f"`eakte demo` printed no password:\n{demo}"
-    port = _free_port()
-    log = root / "serve.log"
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "eakte", "serve", "--host", "127.0.0.1"]
-            + ["--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(f"{base_url}/api/v1/health"):
-            assert server.poll() is None, f"server exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"server not up in {START_TIMEOUT} s"
-            time.sleep(0.2)
-        database_url = Settings.from_env(env).database_url
-        yield Site(base_url=base_url, password=match.group(1), log=log, database_url=database_url)
+        server = node.serve()
+        node.worker()
+        database_url = Settings.from_env(node.env).database_url
+        yield Site(server.base_url, match.group(1), server.log, database_url)
     finally:
-        _stop(server)
+        node.stop_all(STOP_GRACE)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""One contract, every BlobStore: the file store and S3 (a real SeaweedFS server)."""
+"""One contract, every BlobStore: the file store, S3 (a real SeaweedFS server) and the
+in-memory store of the service tests."""
 
 from __future__ import annotations
 
@@ -11,16 +12,19 @@ import pytest
 from eakte.config import Settings
 from eakte.errors import BlobNotFoundError, StorageError
 from eakte.storage.filesystem import FileSystemBlobStore
+from eakte.storage.memory import MemoryBlobStore
 from eakte.storage.s3 import S3BlobStore
 from tests.conftest import s3_settings
 
 MIB = 1024 * 1024
 
 
-@pytest.fixture(params=["file", "s3"])
+@pytest.fixture(params=["file", "s3", "memory"])
 def store(request, tmp_path):
     if request.param == "file":
         return FileSystemBlobStore(tmp_path / "objects")
+    if request.param == "memory":
+        return MemoryBlobStore()
     server = request.getfixturevalue("s3_server")
     bucket = request.getfixturevalue("s3_bucket")
     # Small parts, so that multipart uploads are exercised without big test data.
@@ -113,3 +117,13 @@ def test_keys_are_checked_on_the_file_store(tmp_path):
     store = FileSystemBlobStore(tmp_path)
     with pytest.raises(StorageError):
         store.put("../../etc/passwd", [b"x"], length=1)
+
+
+def test_the_memory_store_lists_the_keys_under_a_prefix_in_order():
+    store = MemoryBlobStore()
+    names = sorted(key() for _ in range(3))
+    for name in reversed(names):
+        store.put(name, [b"x"], length=1)
+    store.put(f"audit/{uuid.uuid4()}", [b"y"], length=1)
+    assert list(store.list("v1")) == names
+    assert list(store.list("v2")) == []

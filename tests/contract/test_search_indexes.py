@@ -35,6 +35,7 @@ from eakte.search.base import (
     SearchResult,
 )
 from eakte.search.elastic import ElasticsearchIndex
+from eakte.search.embedded import EmbeddedIndex
 from eakte.search.query import parse_query
 from tests.searchserver import closed_port_url
 
@@ -45,16 +46,10 @@ JANUARY = dt.datetime(2026, 1, 15, 10, 0, tzinfo=dt.UTC)
 @pytest.fixture(params=["embedded", "elasticsearch"])
 def search_index(request, tmp_path):
     if request.param == "embedded":
-        try:
-            from eakte.search.embedded import EmbeddedIndex
-        except ImportError:
-            pytest.skip("embedded adapter not written yet")
         index = EmbeddedIndex(tmp_path / "search")
         index.check()
         yield index
-        close = getattr(index, "close", None)
-        if close is not None:
-            close()
+        index.close()
         return
     request.getfixturevalue("es_compat")
     clone = request.getfixturevalue("search_server").clone()

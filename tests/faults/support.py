@@ -1,4 +1,4 @@
-"""What the fault tests share: a municipality made over REST, raw uploads, views of the store.
+"""What the fault tests share: part of the town made over REST, raw uploads, store views.
 
 Everything here talks to real processes (`eakte serve` under gunicorn, SeaweedFS,
 PostgreSQL) over their real interfaces; nothing is mocked.
@@ -21,6 +21,7 @@ from typing import Any
 from minio import Minio
 
 from tests.processes import Server
+from tests.town import OverHttp, build
 
 BOUNDARY = "eakte-fault-boundary-3f9a62"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
@@ -55,7 +56,8 @@ def repr_digest(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class Municipality:
-    """Ordnungsamt (32) with file plan node 32.10, a clerk (anna) and one case file."""
+    """Of the town (tests/town.py): Ordnungsamt (32), file plan node 32.10, rita, the clerk
+    anna, and one case file."""
 
     admin: str
     clerk: str
@@ -63,21 +65,14 @@ class Municipality:
 
     @classmethod
     def set_up(cls, server: Server, admin: str) -> Municipality:
-        expect(
-            server.call(
-                "POST", "/departments", token=admin, body={"code": "32", "name": "Ordnungsamt"}
-            ),
-            201,
+        people = build(
+            OverHttp(server),
+            admin,
+            departments=("32",),
+            file_plan=("32.10",),
+            people=("rita", "anna"),
         )
-        rita = _person(server, admin, "rita", role="records_manager")
-        node = {
-            "code": "32.10",
-            "title": "Gewerbeangelegenheiten",
-            "retention_years": 10,
-            "disposition": "archive",
-        }
-        expect(server.call("POST", "/file-plan", token=rita, body=node), 201)
-        anna = _person(server, admin, "anna", member=("32", "clerk"))
+        anna = people["anna"]
         body = {"file_plan": "32.10", "department": "32", "title": "Gewerbeanmeldung Sommer"}
         case_file = expect(server.call("POST", "/case-files", token=anna, body=body), 201)
         return cls(admin=admin, clerk=anna, case_file=case_file["id"])
@@ -115,33 +110,6 @@ class Municipality:
         assert status == 200, body
         assert headers["repr-digest"] == repr_digest(data)
         assert hashlib.sha256(body).digest() == hashlib.sha256(data).digest()
-
-
-def _person(
-    server: Server,
-    admin: str,
-    username: str,
-    *,
-    member: tuple[str, str] | None = None,
-    role: str | None = None,
-) -> str:
-    body = {"username": username, "display_name": username.title(), "kind": "user"}
-    expect(server.call("POST", "/principals", token=admin, body=body), 201)
-    if member:
-        membership = {"department": member[0], "role": member[1]}
-        expect(
-            server.call(
-                "POST", f"/principals/{username}/memberships", token=admin, body=membership
-            ),
-            201,
-        )
-    if role:
-        expect(
-            server.call("POST", f"/principals/{username}/roles", token=admin, body={"role": role}),
-            201,
-        )
-    # Users' tokens come from the operator's CLI: an admin mints only service accounts'.
-    return server.instance.run("token", "create", username).strip()
 
 
 def _post_file(

@@ -27,9 +27,9 @@ import pytest
 
 from eakte.search.extract import Extraction, ExtractionLimits
 from eakte.search.extract.runner import ExtractionRunner
-from tests.api.test_search import drain
+from tests.api.support import drain
 from tests.documents import DOCX_TYPE, ODT_TYPE, make_zip, require_ocr, word_xml
-from tests.hostile.test_fuzzed_inputs import file_part, multipart, post_raw
+from tests.hostile.support import file_part, multipart, post_raw
 from tests.processes import cpu_seconds
 
 EAKTE = Path(__file__).resolve().parents[2] / "eakte"

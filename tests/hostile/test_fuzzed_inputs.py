@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from eakte.errors import SearchQueryError
 from eakte.models.documents import FILENAME_MAX
 from eakte.search.query import MAX_TERMS, ParsedQuery, parse_query
-from tests.api.test_search import drain
+from tests.api.support import drain
 from tests.helpers import assert_problem, table_counts
+from tests.hostile.support import file_part, header_bytes, multipart, post_raw
 
 FUZZ = settings(
     deadline=None,
@@ -65,35 +66,6 @@ file_names = st.one_of(
         max_size=300,
     ),
 )
-
-
-def _header_bytes(text: str) -> bytes:
-    """What a client puts on the wire for a header value: UTF-8, raw control bytes included."""
-    return text.encode("utf-8", "surrogatepass")
-
-
-def multipart(parts: list[tuple[bytes, bytes]], boundary: bytes) -> bytes:
-    body = b""
-    for headers, content in parts:
-        body += b"--" + boundary + b"\r\n" + headers + b"\r\n\r\n" + content + b"\r\n"
-    return body + b"--" + boundary + b"--\r\n"
-
-
-def file_part(filename: str, content: bytes, *, name: str = "file", media_type: str = "") -> tuple:
-    headers = b'Content-Disposition: form-data; name="' + _header_bytes(name) + b'"'
-    headers += b'; filename="' + _header_bytes(filename) + b'"'
-    if media_type:
-        headers += b"\r\nContent-Type: " + _header_bytes(media_type)
-    return headers, content
-
-
-def post_raw(who, case_file_id: str, body: bytes, boundary: bytes):
-    return who.client.post(
-        f"/api/v1/case-files/{case_file_id}/documents",
-        data=body,
-        headers={"Authorization": f"Bearer {who.token}"},
-        content_type=f"multipart/form-data; boundary={boundary.decode()}",
-    )
 
 
 def stored_objects(settings) -> list[Path]:
@@ -259,7 +231,7 @@ def test_odd_and_truncated_multipart_bodies_get_a_clear_answer(town, case_file, 
         if is_file:
             encoded.append(file_part("a.txt", content, name=name, media_type=media_type))
         else:
-            headers = b'Content-Disposition: form-data; name="' + _header_bytes(name) + b'"'
+            headers = b'Content-Disposition: form-data; name="' + header_bytes(name) + b'"'
             encoded.append((headers, content))
     body = multipart(encoded, boundary)
     if cut is not None:
@@ -352,7 +324,7 @@ def test_the_query_parser_parses_or_refuses_but_never_crashes(text):
 
 @pytest.fixture
 def indexed(town, ports):
-    from tests.api.test_search import upload_text
+    from tests.api.support import upload_text
 
     case_file = town.case_file()
     upload_text(town.anna, case_file["id"], "Die Baugenehmigung für die Straße von Müller")

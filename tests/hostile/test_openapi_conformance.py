@@ -61,7 +61,7 @@ ROLES = ("admin", "anna", "rita", "audrey", "nobody")
 
 
 def upload(who: ApiClient, case_file_id: str, data: bytes, filename: str) -> dict:
-    from tests.api.test_documents import post_multipart
+    from tests.api.support import post_multipart
 
     fields = {"file": FileStorage(io.BytesIO(data), filename)}
     response = post_multipart(who, f"/case-files/{case_file_id}/documents", fields)

@@ -17,32 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import years_ago
-
-
-def _env(instance: Path, database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
-    env.update(EAKTE_INSTANCE_PATH=str(instance), EAKTE_DATABASE_URL=database_url, **extra)
-    return env
-
-
-def eakte(env: dict[str, str], *args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "eakte", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=input,
-    )
-
-
-@pytest.fixture
-def instance_env(tmp_path, database_url):
-    env = _env(tmp_path / "instance", database_url)
-    result = eakte(env, "init")
-    assert result.returncode == 0, result.stderr
-    env["ADMIN_TOKEN"] = result.stdout.strip()
-    return env
+from tests.integration.support import eakte, operator_env
 
 
 def test_init_creates_instance_keys_schema_and_prints_only_the_admin_token(instance_env, tmp_path):
@@ -100,7 +75,7 @@ def test_errors_are_one_line_on_stderr_with_a_failing_exit(instance_env, args, m
 
 
 def test_a_bad_setting_stops_with_one_line_naming_the_variable(tmp_path):
-    env = _env(tmp_path, "mysql://user:pw@db/eakte")
+    env = operator_env(tmp_path, "mysql://user:pw@db/eakte")
     for command in (("init",), ("serve",)):
         result = eakte(env, *command)
         assert result.returncode != 0
@@ -111,7 +86,7 @@ def test_a_bad_setting_stops_with_one_line_naming_the_variable(tmp_path):
 
 
 def test_serve_refuses_an_uninitialised_database(tmp_path):
-    result = eakte(_env(tmp_path, f"sqlite:///{tmp_path}/empty.db"), "serve")
+    result = eakte(operator_env(tmp_path, f"sqlite:///{tmp_path}/empty.db"), "serve")
     assert result.returncode != 0
     assert "run `eakte init` first" in result.stderr
 
@@ -268,7 +243,7 @@ def _file_a_document(env: dict[str, str], data: bytes) -> str:
     is left in env["CLERK_TOKEN"]."""
     from eakte import create_app
     from eakte.config import Settings
-    from tests.api.test_documents import upload
+    from tests.api.support import upload
     from tests.helpers import ApiClient
 
     app = create_app(Settings.from_env(env))

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-
 from eakte import create_app
 from eakte.config import Settings
 from tests.helpers import assert_problem
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens here once the socket closes
+from tests.processes import free_port as closed_port  # nothing listens there
 
 
 def test_requests_get_503_with_retry_after_when_postgresql_is_down(tmp_path):
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/eakte"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/eakte"
     app = create_app(
         Settings.from_env({"EAKTE_INSTANCE_PATH": str(tmp_path), "EAKTE_DATABASE_URL": url})
     )

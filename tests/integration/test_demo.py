@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from eakte.services.demo import DEMO_PASSWORD
-from tests.integration.test_cli import eakte, instance_env  # noqa: F401 - fixture
+from tests.integration.support import eakte
 
 
 def _rows(env: dict[str, str]) -> dict[str, int]:
@@ -20,7 +20,7 @@ def _rows(env: dict[str, str]) -> dict[str, int]:
         engine.dispose()
 
 
-def test_the_demo_says_its_password_is_public(instance_env):  # noqa: F811
+def test_the_demo_says_its_password_is_public(instance_env):
     result = eakte(instance_env, "demo")
     assert result.returncode == 0, result.stderr
     assert DEMO_PASSWORD in result.stdout
@@ -28,7 +28,7 @@ def test_the_demo_says_its_password_is_public(instance_env):  # noqa: F811
     assert "never on an instance with real records" in result.stdout
 
 
-def test_the_demo_refuses_an_instance_with_other_principals(instance_env):  # noqa: F811
+def test_the_demo_refuses_an_instance_with_other_principals(instance_env):
     added = eakte(instance_env, "principal", "add", "k.mueller", "--display-name", "K. Müller")
     assert added.returncode == 0, added.stderr
     before = _rows(instance_env)
@@ -42,7 +42,7 @@ def test_the_demo_refuses_an_instance_with_other_principals(instance_env):  # no
     assert DEMO_PASSWORD not in refused.stderr
 
 
-def test_the_demo_refuses_a_service_account_too(instance_env):  # noqa: F811
+def test_the_demo_refuses_a_service_account_too(instance_env):
     assert eakte(instance_env, "principal", "add", "fachverfahren", "--service").returncode == 0
     refused = eakte(instance_env, "demo")
     assert refused.returncode == 1 and "only on a fresh instance" in refused.stderr

@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from elasticsearch import Elasticsearch
 
 from eakte.models import DocumentVersion, SearchOutbox
-from tests.integration.test_multi_node import create_people, shared_backends
+from tests.integration.support import create_people, shared_backends
 from tests.processes import Instance, Server, stop_together, wait_until
 from tests.searchserver import plain_json_headers
 

@@ -16,7 +16,7 @@ from elasticsearch import Elasticsearch
 
 from eakte.bootstrap import build_ports
 from eakte.services import indexing
-from tests.api.test_search import found, upload_text
+from tests.api.support import found, upload_text
 
 pytestmark = pytest.mark.postgres_only
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,26 +31,17 @@ import pytest
 import sqlalchemy as sa
 from elasticsearch import Elasticsearch
 
-from tests.conftest import POSTGRES_ADMIN_URL, s3_settings
 from tests.helpers import backdate_closing
+from tests.integration.support import create_people, shared_backends
 from tests.processes import (
     Instance,
     Server,
-    fresh_postgres_database,
     stop_together,
     wait_until,
 )
 from tests.searchserver import plain_json_headers
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.xdist_group("processes")]
-
-PEOPLE = {
-    # username: (membership, global roles)
-    "anna": (("32", "clerk"), ()),
-    "ben": (("50", "clerk"), ()),
-    "rita": (None, ("records_manager",)),
-    "audrey": (None, ("auditor",)),
-}
 
 
 @dataclass
@@ -112,89 +102,6 @@ def deployment(
         )
         for process in (*first.processes, *second.processes):
             assert process.running(), f"eakte {process.name} died:\n{process.log_tail()}"
-
-
-def create_people(server: Server, admin: str) -> dict[str, str]:
-    """Departments 32 and 50, file plan 32.10 and 50.30, and a few people (over REST)."""
-    for body in ({"code": "32", "name": "Ordnungsamt"}, {"code": "50", "name": "Sozialamt"}):
-        _ok(server.call("POST", "/departments", token=admin, body=body), 201)
-    tokens = {"admin": admin}
-    for username, (membership, roles) in PEOPLE.items():
-        _ok(
-            server.call(
-                "POST",
-                "/principals",
-                token=admin,
-                body={"username": username, "display_name": username.title(), "kind": "user"},
-            ),
-            201,
-        )
-        if membership:
-            department, role = membership
-            body = {"department": department, "role": role}
-            _ok(
-                server.call("POST", f"/principals/{username}/memberships", token=admin, body=body),
-                201,
-            )
-        for role in roles:
-            _ok(
-                server.call(
-                    "POST", f"/principals/{username}/roles", token=admin, body={"role": role}
-                ),
-                201,
-            )
-        # Users' tokens come from the operator's CLI: an admin mints only service accounts'.
-        tokens[username] = server.instance.run("token", "create", username).strip()
-    for body in (
-        {"code": "32.10", "title": "Gewerbe", "retention_years": 10, "disposition": "archive"},
-        {"code": "50.30", "title": "Wohngeld", "retention_years": 6, "disposition": "destroy"},
-    ):
-        _ok(server.call("POST", "/file-plan", token=tokens["rita"], body=body), 201)
-    return tokens
-
-
-@dataclass(frozen=True)
-class Backends:
-    """One deployment's PostgreSQL database, S3 bucket and search index (on osmem), and
-    the EAKTE_* settings every node of it needs."""
-
-    database_url: str
-    bucket: str
-    search_url: str
-    search_index: str
-    env: dict[str, str]
-
-
-def shared_backends(
-    cleanup: contextlib.ExitStack,
-    s3_server,
-    search_server,
-    prefix: str,
-) -> Backends:
-    """Fresh database, bucket and index for one test module; `cleanup` removes them."""
-    bucket = f"eakte-{uuid.uuid4().hex[:12]}"
-    search = search_server.clone()
-    cleanup.callback(search.close)
-    cleanup.callback(remove_bucket, s3_server, bucket)
-    database_url = cleanup.enter_context(
-        fresh_postgres_database(POSTGRES_ADMIN_URL, f"{prefix}_{uuid.uuid4().hex[:8]}")
-    )
-    index = f"eakte-{uuid.uuid4().hex[:8]}"
-    env = {
-        **s3_settings(s3_server, bucket),
-        "EAKTE_SEARCH_URL": search.url,
-        "EAKTE_SEARCH_INDEX": index,
-        "EAKTE_TEST_ES_COMPAT": "1",  # the launcher in tests/processes.py adjusts the client
-    }
-    return Backends(database_url, bucket, search.url, index, env)
-
-
-def remove_bucket(s3_server, bucket: str) -> None:
-    client = s3_server.client()
-    if client.bucket_exists(bucket):
-        for obj in client.list_objects(bucket, recursive=True, include_version=True):
-            client.remove_object(bucket, obj.object_name, version_id=obj.version_id)
-        client.remove_bucket(bucket)
 
 
 def _file_plan_node(deployment: Deployment, code: str, **rule: Any) -> str:

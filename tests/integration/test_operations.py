@@ -15,7 +15,8 @@ from urllib.parse import quote
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.processes import Instance, Process, Server, free_port, wait_until
+from tests.integration.support import metric
+from tests.processes import Instance, Process, free_port, wait_until
 from tests.searchserver import closed_port_url
 
 pytestmark = pytest.mark.xdist_group("processes")
@@ -23,24 +24,6 @@ pytestmark = pytest.mark.xdist_group("processes")
 SECRET_CONTENT = "Kontoauszug Geheiminhalt-7731 der Familie Brunnhuber"
 SEARCH_TEXT = "Brunnhuber Pfändung"
 PASSWORD = "Kennwort-Geheim-2026!"
-
-
-def metric(server: Server, name: str, **labels: str) -> float:
-    """The sum of one metric's samples over all processes (matching `labels`)."""
-    conn = server.connection()
-    try:
-        conn.request("GET", "/metrics")
-        response = conn.getresponse()
-        body = response.read().decode()
-    finally:
-        conn.close()
-    assert response.status == 200, body
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(body)
-        for sample in family.samples
-        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
-    )
 
 
 class Node:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_operations import metric
+from tests.integration.support import metric
 from tests.processes import ROOT, Instance, Server, wait_until
 
 pytestmark = pytest.mark.xdist_group("processes")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from eakte.models import DispositionItem, DispositionProposal
 from eakte.services import retention
 from eakte.services.context import Context
-from tests.api.test_retention import closed_file
+from tests.api.support import closed_file
 
 
 @pytest.mark.postgres_only

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from eakte.services import passwords
-from tests.web.test_sign_in import PASSWORD, sign_in
+from tests.web.support import PASSWORD, sign_in
 
 
 @pytest.fixture

@@ -10,19 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import audit_events
-from tests.web.test_sign_in import csrf, sign_in
+from tests.web.support import csrf, post_form, sign_in, text_of
 
 PASSWORD = "Lindenhof-Sommer-2026"
-
-
-def text_of(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def post_form(browser, page_path: str, action: str, data: dict):
-    """Submit a form as a browser does: with the CSRF token of the page it sits on."""
-    token = csrf(browser.get(page_path).get_data(as_text=True))
-    return browser.post(action, data={"csrf": token, **data})
 
 
 def activity(town) -> dict:

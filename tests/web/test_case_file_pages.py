@@ -8,13 +8,12 @@ import re
 
 import pytest
 
-from tests.web.test_sign_in import csrf
+from tests.web.support import PDF, csrf, document_ids, file_stream, page_of, upload
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -25,33 +24,6 @@ def anna(browser_for):
 @pytest.fixture
 def akte(town):
     return town.case_file(title="Gaststättenerlaubnis Hirschwirt")
-
-
-def page_of(client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_data(as_text=True)
-
-
-def upload(client, akte: dict, files: list[tuple[bytes, str]]):
-    """The plain form (no script); the token comes from the Akte page, or Meine Akten."""
-    page = client.get(f"/akten/{akte['id']}").get_data(as_text=True)
-    if 'name="csrf"' not in page:
-        page = page_of(client, "/akten")
-    data = {"csrf": csrf(page), "datei": [(_stream(content), name) for content, name in files]}
-    return client.post(
-        f"/akten/{akte['id']}/dokumente", data=data, content_type="multipart/form-data"
-    )
-
-
-def _stream(content: bytes):
-    import io
-
-    return io.BytesIO(content)
-
-
-def document_ids(page: str) -> list[str]:
-    return list(dict.fromkeys(re.findall(r'href="/dokumente/([0-9a-f-]{36})"', page)))
 
 
 def test_anna_creates_a_case_file_through_the_form(town, anna, clock) -> None:
@@ -99,7 +71,7 @@ def test_forms_without_csrf_are_refused(anna, akte) -> None:
     assert "Formular" in refused.get_data(as_text=True)
     refused = anna.post(
         f"/akten/{akte['id']}/dokumente",
-        data={"datei": (_stream(b"hallo"), "a.txt")},
+        data={"datei": (file_stream(b"hallo"), "a.txt")},
         content_type="multipart/form-data",
     )
     assert refused.status_code == 400
@@ -123,7 +95,7 @@ def test_the_script_upload_gets_json(anna, akte) -> None:
     headers = {"X-Requested-With": "XMLHttpRequest"}
     response = anna.post(
         f"/akten/{akte['id']}/dokumente",
-        data={"csrf": csrf(page), "titel": "Lageplan", "datei": (_stream(PNG), "plan.png")},
+        data={"csrf": csrf(page), "titel": "Lageplan", "datei": (file_stream(PNG), "plan.png")},
         content_type="multipart/form-data",
         headers=headers,
     )
@@ -132,7 +104,7 @@ def test_the_script_upload_gets_json(anna, akte) -> None:
     assert body["ok"] is True and body["document"] in page_of(anna, f"/akten/{akte['id']}")
     empty = anna.post(
         f"/akten/{akte['id']}/dokumente",
-        data={"csrf": csrf(page), "datei": (_stream(b""), "leer.txt")},
+        data={"csrf": csrf(page), "datei": (file_stream(b""), "leer.txt")},
         content_type="multipart/form-data",
         headers=headers,
     )
@@ -149,7 +121,7 @@ def test_a_new_version_shows_on_the_dokument_page(anna, akte) -> None:
     second = b"Bescheid, endgueltige Fassung"
     response = anna.post(
         f"/dokumente/{document_id}/versionen",
-        data={"csrf": csrf(page), "datei": (_stream(second), "bescheid-final.txt")},
+        data={"csrf": csrf(page), "datei": (file_stream(second), "bescheid-final.txt")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 302

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.api.test_documents import upload
+from tests.api.support import upload
 
 
 def test_the_web_page_of_a_hidden_document_is_the_page_of_an_unknown_one(town, browser_for):

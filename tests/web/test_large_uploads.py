@@ -11,8 +11,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.helpers import table_counts
-from tests.web.test_case_file_pages import _stream, document_ids, page_of
-from tests.web.test_sign_in import csrf
+from tests.web.support import csrf, document_ids, file_stream, page_of
 
 MIB = 1024 * 1024
 SCRIPT = {"X-Requested-With": "XMLHttpRequest"}
@@ -22,7 +21,7 @@ def post_file(client, path: str, page: str, content: bytes, name: str, headers=N
     """A multipart form built in memory: the test client would spool a large body to an
     unclosed temporary file of its own."""
     boundary, body = encode_multipart(
-        {"csrf": csrf(page), "datei": FileStorage(_stream(content), filename=name)},
+        {"csrf": csrf(page), "datei": FileStorage(file_stream(content), filename=name)},
         boundary="eakte-test-grenze",
     )
     return client.post(

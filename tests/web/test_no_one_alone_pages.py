@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.helpers import audit_events
-from tests.web.test_audit_and_admin_pages import post_form, text_of
+from tests.web.support import post_form, text_of
 
 
 def test_a_membership_the_admin_requests_holds_once_the_lead_confirms_it(

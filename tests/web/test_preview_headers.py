@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.test_security_headers import assert_not_framable, directives
-from tests.web.test_case_file_pages import PDF, document_ids, upload
+from tests.api.support import assert_not_framable, directives
+from tests.web.support import PDF, document_ids, upload
 
 
 def test_the_preview_may_be_framed_by_our_own_pages_only(town, browser_for) -> None:

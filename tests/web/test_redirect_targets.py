@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.test_case_file_pages import _stream, document_ids, page_of, upload
-from tests.web.test_sign_in import PASSWORD, csrf, sign_in
+from tests.web.support import PASSWORD, csrf, document_ids, file_stream, page_of, sign_in, upload
 
 HOSTILE = ["/\\evil.example", "/\\/evil.example/phish", "/\t/evil.example", "https://evil.example"]
 
@@ -39,7 +38,7 @@ def test_the_new_version_form_ignores_a_hostile_weiter(browser_for, town) -> Non
             data={
                 "csrf": csrf(page),
                 "weiter": target,
-                "datei": (_stream(f"Fassung {number}".encode()), "antrag.txt"),
+                "datei": (file_stream(f"Fassung {number}".encode()), "antrag.txt"),
             },
             content_type="multipart/form-data",
         )
@@ -52,7 +51,7 @@ def test_the_new_version_form_ignores_a_hostile_weiter(browser_for, town) -> Non
         data={
             "csrf": csrf(page),
             "weiter": f"/akten/{akte['id']}",
-            "datei": (_stream(b"Fassung final"), "antrag.txt"),
+            "datei": (file_stream(b"Fassung final"), "antrag.txt"),
         },
         content_type="multipart/form-data",
     )

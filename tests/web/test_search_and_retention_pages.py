@@ -9,10 +9,9 @@ import re
 import pytest
 
 from eakte.services import retention
-from tests.api.test_retention import closed_file
-from tests.api.test_search import LETTER, drain, upload_text
+from tests.api.support import LETTER, closed_file, drain, upload_text
 from tests.helpers import years_ago
-from tests.web.test_sign_in import csrf
+from tests.web.support import csrf
 
 
 def text(response) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
@@ -10,20 +9,7 @@ import pytest
 
 from eakte.services import passwords
 from tests.helpers import assert_problem, audit_events
-
-PASSWORD = "Lindenhof-Sommer-2026"
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-
-def sign_in(client, username: str, password: str, **extra):
-    form = client.get("/anmelden").get_data(as_text=True)
-    return client.post(
-        "/anmelden",
-        data={"csrf": csrf(form), "benutzername": username, "passwort": password, **extra},
-    )
+from tests.web.support import PASSWORD, csrf, sign_in
 
 
 @pytest.fixture

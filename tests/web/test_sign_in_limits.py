@@ -12,7 +12,7 @@ from sqlalchemy import select
 from eakte.config import Settings
 from eakte.services import passwords as passwords_service
 from tests.helpers import audit_events
-from tests.web.test_sign_in import PASSWORD, csrf, sign_in
+from tests.web.support import PASSWORD, csrf, sign_in
 
 WINDOW = 900  # seconds
 
