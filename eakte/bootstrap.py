@@ -9,6 +9,8 @@ from eakte.config import Settings
 from eakte.db import make_engine, make_session_factory
 from eakte.evidence.pseudonyms import AddressHasher
 from eakte.evidence.signing import FileSigner
+from eakte.preview import PdfConverter
+from eakte.preview.libreoffice import LibreOfficeConverter, find_program
 from eakte.search.base import SearchIndex
 from eakte.search.extract import ExtractionLimits
 from eakte.search.extract.runner import ExtractionRunner
@@ -35,6 +37,7 @@ def build_ports(settings: Settings) -> Ports:
         address_hasher=AddressHasher(settings.audit_address_key_path),
         search_index=build_search_index(settings),
         extractor=build_extractor(settings),
+        pdf_converter=build_pdf_converter(),
     )
 
 
@@ -68,3 +71,9 @@ def build_extractor(settings: Settings) -> ExtractionRunner:
     ocr = {"on": True, "off": False}.get(settings.ocr)  # "auto": None, see ExtractionLimits
     limits = ExtractionLimits(max_chars=settings.extract_max_chars, ocr=ocr)
     return ExtractionRunner(limits, timeout_seconds=settings.extract_timeout_seconds)
+
+
+def build_pdf_converter() -> PdfConverter | None:
+    """LibreOffice headless when it is installed; otherwise DOCX/ODT get no preview."""
+    program = find_program()
+    return LibreOfficeConverter(program) if program else None

@@ -14,6 +14,7 @@ from eakte.config import Settings
 from eakte.evidence.signing import Signer
 from eakte.models import Principal
 from eakte.models.vocabulary import DepartmentRole
+from eakte.preview import PdfConverter
 from eakte.search.base import Extractor, SearchIndex
 from eakte.storage.base import BlobStore
 from eakte.storage.envelope import EnvelopeStore
@@ -40,6 +41,8 @@ class Ports:
     search_index: SearchIndex
     extractor: Extractor
     clock: Callable[[], dt.datetime] = utcnow
+    # Previews of DOCX/ODT as PDF; None when no converter is installed (the usual case).
+    pdf_converter: PdfConverter | None = None
 
     @property
     def timezone(self) -> ZoneInfo:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from eakte.errors import InvalidInputError, Reason
 from eakte.models import CaseFile, Grant
@@ -41,6 +42,40 @@ def list_grants(ctx: Context, case_file_id: uuid.UUID) -> list[Grant]:
     audit.record_in_case_file(ctx, action, case_file)
     ctx.commit()
     return grants
+
+
+def shared_with_caller(ctx: Context, case_files: Sequence[CaseFile]) -> dict[uuid.UUID, Grant]:
+    """Of a list the caller already reads (and its audit event): the files of other
+    departments she reads through a grant, with that grant (the stronger one, then the
+    longer one), so that her list can mark them "geteilt"."""
+    if ctx.actor is None:
+        return {}
+    roles = access.roles_of(ctx)
+    foreign = [case_file.id for case_file in case_files if case_file.department_id not in roles]
+    if not foreign:
+        return {}
+    now = ctx.now()
+    rows = ctx.session.scalars(
+        select(Grant).where(
+            Grant.case_file_id.in_(foreign),
+            or_(Grant.principal_id == ctx.actor.id, Grant.department_id.in_(list(roles))),
+            or_(Grant.expires_at.is_(None), Grant.expires_at > now),
+        )
+    )
+    best: dict[uuid.UUID, Grant] = {}
+    for grant in rows:
+        held = best.get(grant.case_file_id)
+        if held is None or _strength(grant) > _strength(held):
+            best[grant.case_file_id] = grant
+    return best
+
+
+def _strength(grant: Grant) -> tuple[bool, dt.datetime]:
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
+    expires = grant.expires_at or never
+    if expires.tzinfo is None:  # SQLite hands back naive UTC
+        expires = expires.replace(tzinfo=dt.UTC)
+    return grant.permission == GrantPermission.WRITE.value, expires
 
 
 def create_grant(

@@ -93,10 +93,12 @@ def case_files() -> str:
         cursor=request.args.get("weiter") or None,
     )
     items = list(page.items)
+    shared = grant_service.shared_with_caller(ctx(), items)
     filters = {"status": status if chosen else "", "aktenplan": node, "text": text}
     return render_template(
         "akten.html",
         items=items,
+        shared=shared,
         next_cursor=page.next,
         first_page=not request.args.get("weiter"),
         filters=filters,

@@ -9,11 +9,12 @@ from urllib.parse import quote
 from flask import Response, jsonify, redirect, render_template, request, url_for
 
 from eakte.errors import EakteError, InvalidInputError
+from eakte.models import DocumentVersion
 from eakte.models.permissions import Access
 from eakte.models.records import TITLE_MAX
 from eakte.models.vocabulary import CaseFileStatus
 from eakte.services import documents as document_service
-from eakte.services import downloads
+from eakte.services import downloads, previews
 from eakte.services.documents import Upload
 from eakte.web import session
 from eakte.web.blueprint import blp
@@ -36,6 +37,7 @@ CONTENT_POLICY = (
     "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 )
 NO_FILE = "Bitte wählen Sie mindestens eine Datei aus."
+NO_PREVIEW = "Keine Vorschau für dieses Format – bitte herunterladen."
 
 
 def _json_error(error: EakteError | None, text: str | None = None) -> tuple[Response, int]:
@@ -151,14 +153,44 @@ def _render_document(
         akte=akte,
         versions=list(reversed(versions)),
         latest=latest,
-        preview=latest is not None
-        and latest.wrapped_key is not None
-        and latest.media_type in PREVIEW_TYPES,
+        preview=_preview_kind(latest),
+        no_preview=NO_PREVIEW,
         writable=akte.status == CaseFileStatus.OPEN.value and can(akte, Access.WRITE),
         version_error=version_error,
         new_version=request.args.get("neue_version", type=int),
     )
     return page, status
+
+
+def _preview_kind(latest: DocumentVersion | None) -> str | None:
+    """How the page shows the newest version: "pdf", "bild", "umgewandelt" (an office
+    document as PDF), "keine" (no preview for this format) or None (destroyed, none)."""
+    if latest is None or latest.wrapped_key is None:
+        return None
+    if latest.media_type == "application/pdf":
+        return "pdf"
+    if latest.media_type in PREVIEW_TYPES:
+        return "bild"
+    return "umgewandelt" if previews.converts_to_pdf(ctx(), latest) else "keine"
+
+
+@blp.get("/dokumente/<uuid:document_id>/vorschau")
+@signed_in
+def document_preview(document_id: uuid.UUID) -> Response:
+    """A DOCX or ODT version as PDF, for the Dokument page's frame (read like a download)."""
+    number = require_int(request.args.get("version"))
+    preview = previews.preview_as_pdf(ctx(), document_id, number=number)
+    if preview is None or preview.pdf is None:
+        response = Response(NO_PREVIEW, status=422, mimetype="text/plain")
+    else:
+        response = Response(preview.pdf, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = _disposition(
+            "inline", preview.version.filename.rsplit(".", 1)[0] + ".pdf"
+        )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = CONTENT_POLICY
+    return response
 
 
 @blp.get("/dokumente/<uuid:document_id>/inhalt")

@@ -55,6 +55,17 @@ def exact_time_text(value: dt.datetime | None) -> str:
     return local(value).strftime("%d.%m.%Y %H:%M:%S")
 
 
+def valid_until_text(value: dt.datetime | None) -> str:
+    """An end of validity as entered: "bis 31.03.2027" is stored as the next local midnight
+    (the whole day counts) and shown as that last day; any other instant to the second."""
+    if value is None:
+        return MISSING
+    moment = local(value)
+    if moment.time() == dt.time():
+        return date_text((moment - dt.timedelta(days=1)).date())
+    return exact_time_text(value)
+
+
 def parse_day(text: str) -> dt.date | None:
     """`31.12.2026` (typed, as the hint asks) or `2026-12-31` (a date field); else None."""
     german = _GERMAN_DAY.match(text)
@@ -91,3 +102,4 @@ def register(blp: Blueprint) -> None:
     blp.add_app_template_filter(time_text, "akte_zeit")
     blp.add_app_template_filter(exact_time_text, "akte_zeitpunkt")
     blp.add_app_template_filter(size_text, "akte_groesse")
+    blp.add_app_template_filter(valid_until_text, "akte_gueltig_bis")

@@ -283,7 +283,8 @@ def test_a_new_user_gets_a_password_a_membership_and_a_role_then_signs_in(
     assert sign_in(maria, "m.mueller", PASSWORD).status_code == 302
     # The admin's password is temporary: Maria chooses her own first.
     assert maria.get("/akten").headers["Location"] == "/passwort"
-    assert "Angemeldet als Maria Müller" in text_of(maria.get("/passwort"))
+    # The header says who is signed in ("Angemeldet als" for screen readers only).
+    assert "Angemeldet als </span>Maria Müller" in text_of(maria.get("/passwort"))
 
 
 def test_memberships_and_roles_are_removed_again(admin, ports) -> None:
