@@ -16,6 +16,7 @@ from eakte.web.formatting import (
     parse_day,
     size_text,
     time_text,
+    valid_until_text,
 )
 
 NOON_UTC = dt.datetime(2026, 3, 5, 12, 0, 7, tzinfo=dt.UTC)
@@ -82,3 +83,14 @@ def test_anything_else_is_no_date(typed: str) -> None:
 )
 def test_sizes_in_german_number_format(size: int | None, text: str) -> None:
     assert size_text(size) == text
+
+
+@pytest.mark.parametrize("zone_of_app", ["Europe/Berlin"], indirect=True)
+def test_an_end_of_validity_shows_the_last_day_entered(zone_of_app) -> None:
+    # "Gültig bis 31.03.2027" is stored as the next local midnight (summer time: 22:00 UTC).
+    stored = dt.datetime(2027, 3, 31, 22, 0, tzinfo=dt.UTC)
+    assert valid_until_text(stored) == "31.03.2027"
+    assert valid_until_text(dt.datetime(2027, 3, 31, 12, 30, tzinfo=dt.UTC)) == (
+        "31.03.2027 14:30:00"
+    )
+    assert valid_until_text(None) == "–"
