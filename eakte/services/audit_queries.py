@@ -22,7 +22,7 @@ from eakte.errors import NotFoundError
 from eakte.evidence.canonical import EVENT_FIELDS, canonical_json, canonical_time, event_document
 from eakte.models import AuditCheckpoint, AuditEvent
 from eakte.models.vocabulary import GlobalRole
-from eakte.services import access, audit
+from eakte.services import access, audit, audit_names
 from eakte.services.audit_sealing import (
     EVENT_COLUMNS,
     event_fields,
@@ -39,47 +39,102 @@ def require_auditor(ctx: Context, action: str) -> None:
 
 
 def list_events(
-    ctx: Context, *, filters: dict[str, Any], limit: int, cursor: str | None
+    ctx: Context,
+    *,
+    filters: dict[str, Any],
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = False,
 ) -> Page[AuditEvent]:
+    """Sealed events matching `filters`; the API pages oldest first, the Protokoll newest first."""
     action = "audit.query"
     require_auditor(ctx, action)
     ctx.session.rollback()
     seal_for_reading(ctx.ports)
-    stmt = select(AuditEvent).where(AuditEvent.seq.is_not(None))
-    for name in ("actor", "action", "department", "outcome", "object_type"):
-        if filters.get(name):
-            stmt = stmt.where(getattr(AuditEvent, name) == filters[name])
-    if filters.get("object"):
-        stmt = stmt.where(AuditEvent.object_id == filters["object"])
-    if filters.get("since"):
-        stmt = stmt.where(AuditEvent.occurred_at >= filters["since"])
-    if filters.get("until"):
-        stmt = stmt.where(AuditEvent.occurred_at < filters["until"])
-    page = paginate(ctx.session, stmt, [AuditEvent.seq], limit=limit, cursor=cursor)
+    stmt = select(AuditEvent).where(*conditions(filters))
+    page = paginate(
+        ctx.session, stmt, [AuditEvent.seq], limit=limit, cursor=cursor, descending=newest_first
+    )
     audit.record(ctx, action, details={"filters": _printable(filters), "count": len(page.items)})
     ctx.commit()
     return page
 
 
+def conditions(filters: dict[str, Any]) -> list[Any]:
+    """The WHERE clauses for `filters` (sealed events only)."""
+    where: list[Any] = [AuditEvent.seq.is_not(None)]
+    for name in ("actor", "action", "department", "outcome", "object_type"):
+        if filters.get(name):
+            where.append(getattr(AuditEvent, name) == filters[name])
+    if filters.get("actors"):
+        where.append(AuditEvent.actor.in_(filters["actors"]))
+    if filters.get("object"):
+        where.append(AuditEvent.object_id == filters["object"])
+    if filters.get("about"):
+        where.append(audit_names.matches(filters["about"]))
+    if filters.get("since"):
+        where.append(AuditEvent.occurred_at >= filters["since"])
+    if filters.get("until"):
+        where.append(AuditEvent.occurred_at < filters["until"])
+    return where
+
+
 def _printable(filters: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: (canonical_time(v) if isinstance(v, dt.datetime) else v)
-        for k, v in filters.items()
-        if v is not None
-    }
+    def plain(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return canonical_time(value)
+        if isinstance(value, audit_names.About):
+            return value.printable()
+        return value
+
+    return {k: plain(v) for k, v in filters.items() if v is not None}
 
 
-def export_events(ctx: Context, *, fmt: str) -> Iterator[str]:
-    """Audit the export, then stream every sealed event (JSON Lines or CSV) from its own session."""
+def export_events(
+    ctx: Context, *, fmt: str, filters: dict[str, Any] | None = None
+) -> Iterator[str]:
+    """Audit the export, then stream the sealed events (JSON Lines or CSV) from their own session.
+
+    In `seq` order, as the offline verifier reads them; `filters` as for `list_events`.
+    """
+    filters = filters or {}
     require_auditor(ctx, "audit.export")
-    audit.record(ctx, "audit.export", details={"format": fmt})
+    details: dict[str, Any] = {"format": fmt}
+    if filters:
+        details["filters"] = _printable(filters)
+    audit.record(ctx, "audit.export", details=details)
     ctx.commit()
     seal_for_reading(ctx.ports)
     ports = ctx.ports
-    return _jsonl(ports) if fmt == "jsonl" else _csv(ports)
+    where = conditions(filters)
+    return _jsonl(ports, where) if fmt == "jsonl" else _csv(ports, where)
 
 
-def _sealed_rows(ports: Ports) -> Iterator[Any]:
+def export_view(
+    ctx: Context, *, filters: dict[str, Any], fmt: str
+) -> Iterator[tuple[list[AuditEvent], audit_names.Names]]:
+    """Audit the export, then stream the Protokoll's view, newest first, with the names to show.
+
+    Batches of events from their own session, each with its names resolved in one go.
+    """
+    require_auditor(ctx, "audit.export")
+    audit.record(ctx, "audit.export", details={"format": fmt, "filters": _printable(filters)})
+    ctx.commit()
+    seal_for_reading(ctx.ports)
+    return _view(ctx.ports, conditions(filters))
+
+
+def _view(ports: Ports, where: list[Any]) -> Iterator[tuple[list[AuditEvent], audit_names.Names]]:
+    with ports.session_factory() as session:
+        read_only(session)
+        stmt = select(AuditEvent).where(*where).order_by(AuditEvent.seq.desc())
+        result = session.scalars(stmt.execution_options(yield_per=500))
+        for batch in result.partitions():
+            events = list(batch)
+            yield events, audit_names.resolve_names(session, events)
+
+
+def _sealed_rows(ports: Ports, where: list[Any]) -> Iterator[Any]:
     with ports.session_factory() as session:
         read_only(session)
         stmt = (
@@ -89,7 +144,7 @@ def _sealed_rows(ports: Ports) -> Iterator[Any]:
                 AuditEvent.leaf_hash,
                 AuditEvent.chain_hash,
             )
-            .where(AuditEvent.seq.is_not(None))
+            .where(*where)
             .order_by(AuditEvent.seq)
             .execution_options(yield_per=2000)
         )
@@ -109,8 +164,8 @@ def export_line(row: Any) -> dict[str, Any]:
     }
 
 
-def _jsonl(ports: Ports) -> Iterator[str]:
-    for row in _sealed_rows(ports):
+def _jsonl(ports: Ports, where: list[Any]) -> Iterator[str]:
+    for row in _sealed_rows(ports, where):
         yield json.dumps(export_line(row), ensure_ascii=False) + "\n"
 
 
@@ -140,12 +195,12 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def _csv(ports: Ports) -> Iterator[str]:
+def _csv(ports: Ports, where: list[Any]) -> Iterator[str]:
     """For reading in a spreadsheet; JSON Lines (and `canonical` here) stay exact."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
-    for row in _sealed_rows(ports):
+    for row in _sealed_rows(ports, where):
         line = export_line(row)
         line["details"] = json.dumps(line["details"], ensure_ascii=False) if line["details"] else ""
         writer.writerow({name: spreadsheet_safe(value) for name, value in line.items()})

@@ -2,7 +2,10 @@
 
 Auditors only: the services check the role and audit every query, verification
 and export. The page never links to case files or documents: an auditor sees
-who did what and when, not the content.
+who did what and when, not the content. People appear by name, case files by
+Aktenzeichen, actions in German (services/audit_names.py says what an auditor
+may be shown); the filters take the same words. Newest first; the export is
+exactly the filtered view.
 """
 
 from __future__ import annotations
@@ -12,59 +15,46 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, make_response, render_template, request
 
-from eakte.models.vocabulary import Outcome
-from eakte.services import audit_queries, audit_verification
+from eakte.services import audit_names, audit_queries, audit_verification
+from eakte.web.audit_labels import ACTION_LABELS, OUTCOME_LABELS, action_for
 from eakte.web.blueprint import blp
-from eakte.web.formatting import parse_day
+from eakte.web.formatting import parse_day, zone
 from eakte.web.messages import DATE_HINT
+from eakte.web.protocol_rows import csv_lines, rows
 from eakte.web.session import ctx, signed_in
 
 if TYPE_CHECKING:
     from eakte.evidence.verify import Verification
 
 PAGE_SIZE = 50
-MEDIA = {"jsonl": "application/jsonl", "csv": "text/csv"}
-
-OUTCOME_LABELS = {
-    Outcome.ALLOWED.value: "erlaubt",
-    Outcome.DENIED.value: "abgelehnt",
-    Outcome.FAILED.value: "fehlgeschlagen",
+# Text field → the longest value worth looking up (the column's, or a display name's).
+LONGEST = {"person": 200, "aktion": 64, "objekt": 64, "amt": 32}
+FILTER_FIELDS = (*LONGEST, "ergebnis", "von", "bis")
+UNKNOWN = {
+    "person": "Keine Person mit diesem Namen oder Benutzernamen gefunden.",
+    "object": "Keine Akte mit diesem Aktenzeichen und kein Objekt mit dieser Kennung gefunden.",
 }
-# What an object is, in the words a clerk uses; unknown types are shown as stored.
-OBJECT_LABELS = {
-    "case_file": "Akte",
-    "process": "Vorgang",
-    "document": "Dokument",
-    "version": "Version",
-    "department": "Amt",
-    "principal": "Person",
-    "api_token": "Zugangsschlüssel",
-    "file_plan": "Aktenplan",
-    "audit_event": "Ereignis",
-    "legal_hold": "Aussonderungssperre",
-    "proposal": "Aussonderungsvorschlag",
-}
-# Form field → (service filter, longest value the column holds).
-TEXT_FILTERS = {
-    "person": ("actor", 80),
-    "aktion": ("action", 64),
-    "objekt": ("object", 64),
-    "amt": ("department", 32),
-}
+UNKNOWN_ACTION = "Diese Aktion gibt es nicht. Bitte wählen Sie eine aus der Liste."
+# The Aktion list, alphabetical by label: typing "Akte g" in the list finds "Akte gelesen".
+ACTION_CHOICES = sorted(ACTION_LABELS.items(), key=lambda item: item[1].casefold())
 
 
 def read_filters(args: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     """The form's values, the service's filters, and German messages per field."""
-    form = {
-        name: (args.get(name) or "").strip() for name in (*TEXT_FILTERS, "ergebnis", "von", "bis")
-    }
+    form = {name: (args.get(name) or "").strip() for name in FILTER_FIELDS}
     filters: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for name, (key, longest) in TEXT_FILTERS.items():
+    for name, longest in LONGEST.items():
         if len(form[name]) > longest:
             errors[name] = f"Höchstens {longest} Zeichen."
-        elif form[name]:
-            filters[key] = form[name]
+    if form["aktion"] and "aktion" not in errors:
+        code = action_for(form["aktion"])
+        if code is None:
+            errors["aktion"] = UNKNOWN_ACTION
+        else:
+            form["aktion"] = filters["action"] = code
+    if form["amt"] and "amt" not in errors:
+        filters["department"] = form["amt"]
     if form["ergebnis"] in OUTCOME_LABELS:
         filters["outcome"] = form["ergebnis"]
     else:
@@ -80,25 +70,44 @@ def read_filters(args: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, s
         filters["since"] = ctx().start_of_day(since)
     if until:  # the whole day
         filters["until"] = ctx().start_of_day(until + dt.timedelta(days=1))
+    _narrow(form, filters, errors)
     return form, filters, errors
+
+
+def _narrow(form: dict[str, str], filters: dict[str, Any], errors: dict[str, str]) -> None:
+    """Names and Aktenzeichen → the usernames and ids the trail holds; unknown ones are errors."""
+    person = form["person"] if "person" not in errors else ""
+    object_name = form["objekt"] if "objekt" not in errors else ""
+    if not (person or object_name):
+        return
+    narrowing = audit_names.narrow(ctx(), person=person, object_name=object_name)
+    filters.update(narrowing.filters)
+    for key, field in (("person", "person"), ("object", "objekt")):
+        if key in narrowing.unknown:
+            errors[field] = UNKNOWN[key]
 
 
 def _page(verification: Verification | None = None) -> Response:
     form, filters, errors = read_filters(request.args)
     cursor = request.args.get("weiter") or None
-    page = None
+    page, shown = None, []
     if not errors:
-        page = audit_queries.list_events(ctx(), filters=filters, limit=PAGE_SIZE, cursor=cursor)
+        page = audit_queries.list_events(
+            ctx(), filters=filters, limit=PAGE_SIZE, cursor=cursor, newest_first=True
+        )
+        shown = rows(page.items, audit_names.names_for(ctx(), page.items))
+    return _render(form, errors, verification=verification, page=page, shown=shown, cursor=cursor)
+
+
+def _render(form: dict[str, str], errors: dict[str, str], **values: Any) -> Response:
     body = render_template(
         "protokoll.html",
-        page=page,
         form=form,
         errors=errors,
-        cursor=cursor,
-        verification=verification,
         outcomes=OUTCOME_LABELS,
-        objects=OBJECT_LABELS,
+        actions=ACTION_CHOICES,
         query={k: v for k, v in form.items() if v},
+        **values,
     )
     return make_response(body, 422 if errors else 200)
 
@@ -106,7 +115,7 @@ def _page(verification: Verification | None = None) -> Response:
 @blp.get("/protokoll")
 @signed_in
 def audit() -> Response:
-    """Protokoll: sealed events, oldest first, with filters."""
+    """Protokoll: sealed events, newest first, with filters."""
     return _page()
 
 
@@ -121,12 +130,23 @@ def audit_verify() -> Response:
 @blp.get("/protokoll/export")
 @signed_in
 def audit_export() -> Response:
-    """Every sealed event as JSON Lines or CSV, streamed (the export is audited first)."""
+    """The filtered view: CSV for German spreadsheets (newest first) or JSON Lines with hashes.
+
+    JSON Lines keep `seq` order, as the offline verifier reads them.
+    """
     fmt = request.args.get("format", "jsonl")
-    if fmt not in MEDIA:
+    if fmt not in ("jsonl", "csv"):
         fmt = "jsonl"
-    lines = audit_queries.export_events(ctx(), fmt=fmt)
-    response = Response(lines, mimetype=MEDIA[fmt])
+    form, filters, errors = read_filters(request.args)
+    if errors:
+        return _render(form, errors, verification=None, page=None, shown=[], cursor=None)
+    if fmt == "csv":
+        batches = audit_queries.export_view(ctx(), filters=filters, fmt=fmt)
+        response = Response(csv_lines(batches, zone()), mimetype="text/csv")
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    else:
+        lines = audit_queries.export_events(ctx(), fmt=fmt, filters=filters)
+        response = Response(lines, mimetype="application/jsonl")
     response.headers["Content-Disposition"] = f'attachment; filename="protokoll.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -42,8 +42,8 @@ def test_the_auditor_sees_events_in_german_without_links_to_content(town, audrey
     page = text_of(response)
     for heading in ("Nr.", "Zeitpunkt", "Person", "Aktion", "Objekt", "Amt", "Ergebnis"):
         assert f'<th scope="col">{heading}</th>' in page
-    assert "case_file.create" in page and "abgelehnt" in page and "erlaubt" in page
-    assert case_file["id"] in page
+    assert "Akte angelegt" in page and "abgelehnt" in page and "erlaubt" in page
+    assert f"Akte {case_file['reference']}" in page and case_file["id"] not in page
     # Europe/Berlin time in German notation, e.g. 05.03.2026 14:07:09
     assert re.search(r"<time datetime=\"[^\"]+\">\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d</time>", page)
     # who did what, never the content: no links to case files or documents, no titles
@@ -59,13 +59,15 @@ def test_the_auditor_filters_by_action_person_and_outcome(town, audrey) -> None:
     case_file = activity(town)
     page = text_of(audrey.get("/protokoll?aktion=case_file.create"))
     rows = re.findall(r"<tr>\s*<td>\d+</td>.*?</tr>", page, re.S)
-    assert rows and all("case_file.create" in row for row in rows)
-    assert "case_file.list" not in page
-    assert 'value="case_file.create"' in page  # the filter stays filled in
+    assert rows and all("Akte angelegt" in row for row in rows)
+    assert not [row for row in rows if "Aktenliste abgerufen" in row]
+    assert '<option value="case_file.create" selected>' in page  # the filter stays filled in
     denied = text_of(audrey.get("/protokoll?person=ben&ergebnis=denied"))
     rows = re.findall(r"<tr>\s*<td>\d+</td>.*?</tr>", denied, re.S)
-    assert len(rows) == 1 and case_file["id"] in rows[0] and "abgelehnt" in rows[0]
-    assert "Keine Ereignisse gefunden" in text_of(audrey.get("/protokoll?person=niemand"))
+    assert len(rows) == 1 and case_file["reference"] in rows[0] and "abgelehnt" in rows[0]
+    unknown = audrey.get("/protokoll?person=niemand")
+    assert unknown.status_code == 422
+    assert "Keine Person mit diesem Namen oder Benutzernamen gefunden." in text_of(unknown)
 
 
 def test_date_filters_are_checked_in_german(town, audrey) -> None:
@@ -74,7 +76,7 @@ def test_date_filters_are_checked_in_german(town, audrey) -> None:
     assert bad.status_code == 422
     assert "Bitte geben Sie ein Datum ein (TT.MM.JJJJ)" in text_of(bad)
     assert 'aria-invalid="true"' in text_of(bad)
-    assert "case_file.create" in text_of(audrey.get("/protokoll?von=01.01.2000&bis=2999-12-31"))
+    assert "Akte angelegt</td>" in text_of(audrey.get("/protokoll?von=01.01.2000&bis=2999-12-31"))
     assert "Keine Ereignisse gefunden" in text_of(audrey.get("/protokoll?bis=2000-01-01"))
 
 
@@ -92,8 +94,9 @@ def test_pages_of_events_follow_the_cursor(town, audrey) -> None:
     second = text_of(audrey.get(html.unescape(following)))
     more = [int(s) for s in re.findall(r"<tr>\s*<td>(\d+)</td>", second)]
     before = [int(s) for s in re.findall(r"<tr>\s*<td>(\d+)</td>", first)]
-    assert len(before) == 50 and len(more) == 10 and min(more) > max(before)
-    assert "Zum Anfang" in second
+    assert len(before) == 50 and len(more) == 10 and max(more) < min(before)  # newest first
+    assert before == sorted(before, reverse=True)
+    assert "Zu den neuesten" in second
 
 
 def test_verification_is_green_then_red_naming_the_changed_event(town, ports, audrey) -> None:
@@ -140,7 +143,7 @@ def test_export_streams_jsonl_and_csv_and_is_audited(town, ports, audrey) -> Non
     assert [line["seq"] for line in lines] == list(range(len(lines)))
     assert {"actor", "action", "leaf_hash", "canonical"} <= set(lines[0])
     rows = audrey.get("/protokoll/export?format=csv").get_data(as_text=True).splitlines()
-    assert rows[0].startswith("seq,occurred_at,actor,action")
+    assert rows[0].startswith("\ufeffNr.;Zeitpunkt;Person;Benutzername;Aktion")
     assert len(rows) > 5
     exports = audit_events(ports, actor="audrey", action="audit.export")
     assert [e.details["format"] for e in exports] == ["jsonl", "csv"]
