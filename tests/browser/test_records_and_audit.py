@@ -45,6 +45,14 @@ def test_records_manager_sees_due_files_and_holds(site, page_for):
     row = page.locator("#faellig table tbody tr").filter(has_text=reference)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(f"31.12.{dt.date.today().year + 10}")
+    # A day after today is a preview: nothing is called due, the run only previews.
+    expect(page.locator("#vorschau")).to_contain_text(
+        f"Vorschau: am 02.01.{dt.date.today().year + 11} wären"
+    )
+    expect(row).to_contain_text("Vorschau: noch nicht fällig")
+    expect(
+        page.get_by_role("button", name="Vorschau berechnen (schlägt nichts vor)")
+    ).to_be_visible()
     row.get_by_label("Grund").fill("Widerspruchsverfahren anhängig")
     row.get_by_role("button", name="Sperre setzen").click()
     holds = page.locator("#sperren table tbody tr").filter(has_text=reference)
