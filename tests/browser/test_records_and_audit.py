@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.browser.support import playwright_or_skip
+from tests.browser.support import axe_violations, describe_violations, playwright_or_skip
 
 expect = playwright_or_skip().expect
 
@@ -53,6 +53,8 @@ def test_records_manager_sees_due_files_and_holds(site, page_for):
     expect(
         page.get_by_role("button", name="Vorschau berechnen (schlägt nichts vor)")
     ).to_be_visible()
+    violations = axe_violations(page)  # the preview, as the Registratur sees it
+    assert not violations, describe_violations(violations)
     row.get_by_label("Grund").fill("Widerspruchsverfahren anhängig")
     row.get_by_role("button", name="Sperre setzen").click()
     holds = page.locator("#sperren table tbody tr").filter(has_text=reference)
