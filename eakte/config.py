@@ -50,6 +50,10 @@ def _optional(env: _Env, name: str, default: None) -> str | None:
     return env.optional(name)
 
 
+def _image_file(env: _Env, name: str, default: None) -> str | None:
+    return env.image_file(name)
+
+
 def _timezone(env: _Env, name: str, default: str) -> str:
     return env.timezone(name, default)
 
@@ -115,6 +119,8 @@ class Settings:
     extract_timeout_seconds: int = setting("EAKTE_EXTRACT_TIMEOUT_SECONDS", 120, _integer(1, 86400))
     archive_sender: str = setting("EAKTE_ARCHIVE_SENDER", "Gemeindeverwaltung", _text)
     archive_receiver: str = setting("EAKTE_ARCHIVE_RECEIVER", "Zuständiges Archiv", _text)
+    # The municipality's logo in the head of printed certificates (PNG or JPEG).
+    certificate_logo: str | None = setting("EAKTE_CERTIFICATE_LOGO", None, _image_file)
     log_format: str = setting("EAKTE_LOG_FORMAT", "json", _choice("json", "text"))
     log_level: str = setting(
         "EAKTE_LOG_LEVEL",
@@ -243,6 +249,17 @@ class _Env:
             except ValueError:
                 raise ConfigError(name, f"{item!r} is not an address or CIDR network") from None
         return items
+
+    def image_file(self, name: str) -> str | None:
+        """An optional path to a PNG or JPEG file that exists now."""
+        value = self.optional(name)
+        if value is None:
+            return None
+        if Path(value).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            raise ConfigError(name, f"must be a .png or .jpg file, got {value!r}")
+        if not Path(value).is_file():
+            raise ConfigError(name, f"no such file: {value!r}")
+        return value
 
     def timezone(self, name: str, default: str) -> str:
         value = self.text(name, default)

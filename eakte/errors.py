@@ -38,6 +38,8 @@ class Reason(StrEnum):
     OWN_RIGHTS = "own-rights"  # nobody changes their own rights or account
     EXCLUSIVE_ROLES = "exclusive-roles"  # admin and records manager never together
     ISSUED_FOR_USER = "issued-for-user"  # a user's access token is theirs alone to mint
+    ALREADY_APPROVED = "already-approved"  # four eyes: the same person approves only once
+    DECIDING_APPROVAL = "deciding-approval"  # this approval would execute; not confirmed
 
 
 class EakteError(Exception):

@@ -145,9 +145,10 @@ def zip_download(filename: str, chunks: Iterator[bytes]) -> Response:
 @blp.alt_response(200, content_type="application/pdf", description="with ?format=pdf")
 def certificate(query: dict[str, Any], proposal_id: uuid.UUID) -> object:
     """The signed destruction (or handover) certificate of a completed proposal; JSON or PDF."""
-    _, document = disposition.certificate(context(), proposal_id)
     if query["format"] == "json":
-        return document
-    response = Response(disposition.certificate_pdf(document), mimetype="application/pdf")
+        return disposition.certificate(context(), proposal_id)[1]
+    response = Response(
+        disposition.certificate_pdf(context(), proposal_id), mimetype="application/pdf"
+    )
     response.headers["Content-Disposition"] = f'attachment; filename="nachweis-{proposal_id}.pdf"'
     return response

@@ -21,6 +21,7 @@ from eakte.errors import (
     ConflictError,
     NotFoundError,
     NotInHandoverError,
+    Reason,
 )
 from eakte.models import (
     DispositionProposal,
@@ -32,7 +33,7 @@ from eakte.models.vocabulary import (
     ProposalStatus,
 )
 from eakte.retention import xdomea
-from eakte.services import access, archive_export, audit, disposition_execution
+from eakte.services import access, archive_export, audit, disposition_execution, retention
 from eakte.services.context import Context
 from eakte.services.pagination import Page, paginate
 
@@ -100,8 +101,15 @@ def get_proposal(ctx: Context, proposal_id: uuid.UUID) -> DispositionProposal:
     return proposal
 
 
-def approve(ctx: Context, proposal_id: uuid.UUID) -> DispositionProposal:
-    """One records manager's approval; the second different one executes the proposal."""
+def approve(
+    ctx: Context, proposal_id: uuid.UUID, *, may_execute: bool = True
+) -> DispositionProposal:
+    """One records manager's approval; the second different one executes the proposal.
+
+    `may_execute=False`: the caller has not yet confirmed that this approval may be the
+    deciding one; if it would be, nothing happens and a ConflictError says so
+    (Reason.DECIDING_APPROVAL), checked under the proposal's lock.
+    """
     action = "disposition.approve"
     _require_manager(ctx, action, proposal_id)
     if ctx.actor is None:
@@ -114,10 +122,17 @@ def approve(ctx: Context, proposal_id: uuid.UUID) -> DispositionProposal:
             ctx,
             action,
             AccessDeniedError(
-                "you have approved this proposal already; a second records manager must approve"
+                "you have approved this proposal already; a second records manager must approve",
+                reasons=[Reason.ALREADY_APPROVED],
             ),
             object_type="disposition_proposal",
             object_id=proposal.id,
+        )
+    if not may_execute and len(proposal.approvals) + 1 >= APPROVALS_NEEDED:
+        ctx.session.rollback()  # releases the lock; nothing was changed
+        raise ConflictError(
+            "this approval would execute the proposal; confirm it first",
+            reasons=[Reason.DECIDING_APPROVAL],
         )
     ctx.session.add(
         ProposalApproval(proposal_id=proposal.id, principal_id=ctx.actor.id, approved_at=ctx.now())
@@ -227,12 +242,55 @@ def certificate(ctx: Context, proposal_id: uuid.UUID) -> tuple[DispositionPropos
     }
 
 
-def certificate_pdf(document: dict[str, Any]) -> bytes:
-    """The certificate `certificate` returned, rendered for the paper file."""
+def certificate_pdf(ctx: Context, proposal_id: uuid.UUID) -> bytes:
+    """The certificate, rendered for the paper file: the municipality's head, local times,
+    the approvers' names, and the titles of the files still here that the reader may see
+    (a destroyed file's title went with it). The signed JSON is not changed."""
+    proposal, document = certificate(ctx, proposal_id)
     # Imported here: fpdf2 (with fontTools) adds ~25 MB to every web worker that
     # never renders a certificate.
-    from eakte.retention.certificate_pdf import render as render_certificate
+    from eakte.retention.certificate_pdf import Letterhead, Readers, render
 
-    return render_certificate(
-        json.loads(document["certificate"]), document["signature"], document["key_id"]
+    settings = ctx.ports.settings
+    body = json.loads(document["certificate"])
+    readers = Readers(
+        names={a.principal.username: a.principal.display_name for a in proposal.approvals},
+        titles=visible_titles(ctx, proposal),
+        notes={
+            entry["note"]: note_text(entry["note"])
+            for entry in body.get("case_files", [])
+            if entry.get("note")
+        },
     )
+    letterhead = Letterhead(
+        settings.archive_sender, ctx.ports.timezone, logo=settings.certificate_logo
+    )
+    return render(body, document["signature"], document["key_id"], letterhead, readers)
+
+
+def visible_titles(ctx: Context, proposal: DispositionProposal) -> dict[str, str | None]:
+    """Per Aktenzeichen, the title the caller may see (None: confidential to them).
+
+    A destroyed file has no title any more (it went with its content): absent here."""
+    return {
+        item.reference: retention.visible_title(ctx, item.case_file)
+        for item in proposal.items
+        if item.case_file.title
+    }
+
+
+def note_text(note: str | None) -> str:
+    """Why an item stayed (its note), in German: for the page and the printed certificate."""
+    if not note:
+        return ""
+    if note == disposition_execution.HELD_NOTE:
+        return "Aussonderungssperre: die Akte bleibt erhalten."
+    if note == disposition_execution.NOT_DUE_NOTE:
+        return "Die Aufbewahrungsfrist ist noch nicht abgelaufen: die Akte bleibt erhalten."
+    if note == disposition_execution.NOT_CLOSED_NOTE:
+        return "Die Akte ist nicht mehr abgeschlossen: sie bleibt erhalten."
+    if note == ARCHIVE_KEPT_NOTE:
+        return "Vom Archiv nicht übernommen: die Akte bleibt hier."
+    if note.startswith(REJECTED_NOTE_PREFIX):
+        return f"Vorschlag abgelehnt: {note.removeprefix(REJECTED_NOTE_PREFIX)}"
+    return note

@@ -86,7 +86,7 @@ class DueFile:
     title: str | None  # None: confidential, and the caller may not read the file
 
 
-def _visible_title(ctx: Context, case_file: CaseFile) -> str | None:
+def visible_title(ctx: Context, case_file: CaseFile) -> str | None:
     """Titles name people; a confidential one only for whoever may read the file."""
     if not case_file.confidential:
         return case_file.title
@@ -113,7 +113,7 @@ def list_due(
             select(CaseFile.id).where(CaseFile.id.in_(ids), _in_undecided_proposal())
         )
     )
-    items = [DueFile(c, c.id in held, c.id in proposed, _visible_title(ctx, c)) for c in page.items]
+    items = [DueFile(c, c.id in held, c.id in proposed, visible_title(ctx, c)) for c in page.items]
     audit.record(ctx, action, details={"as_of": day.isoformat(), "count": len(items)})
     ctx.commit()
     return Page(items, page.next)

@@ -20,6 +20,7 @@ from eakte.web import (  # noqa: F401 - importing a page module registers its ro
     own_password,
     protocol,
     retention,
+    retention_proposals,
     search,
     sign_in,
 )

@@ -96,10 +96,16 @@ def size_text(size: int | None) -> str:
     return f"{value:.1f} {unit}".replace(".", ",")
 
 
+def count_text(count: int, singular: str, plural: str) -> str:
+    """1 Akte, 2 Akten, 0 Akten: a count with the German noun in the right number."""
+    return f"{count} {singular if count == 1 else plural}"
+
+
 def register(blp: Blueprint) -> None:
-    """The filters the templates use: `akte_datum`, `akte_zeit`, `akte_zeitpunkt`, ..."""
+    """The filters the templates use (`akte_datum`, `akte_zeit`, ...) and `anzahl(n, …)`."""
     blp.add_app_template_filter(date_text, "akte_datum")
     blp.add_app_template_filter(time_text, "akte_zeit")
     blp.add_app_template_filter(exact_time_text, "akte_zeitpunkt")
     blp.add_app_template_filter(size_text, "akte_groesse")
     blp.add_app_template_filter(valid_until_text, "akte_gueltig_bis")
+    blp.add_app_template_global(count_text, "anzahl")

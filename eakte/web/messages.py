@@ -96,6 +96,12 @@ REASONS: dict[Reason, str | Callable[[], str]] = {
     Reason.OWN_RIGHTS: "Eigene Rechte, das eigene Konto und das eigene Passwort ändert immer "
     "eine andere Person (das eigene Passwort unter „Passwort ändern“).",
     Reason.EXCLUSIVE_ROLES: "Administration und Schriftgutverwaltung hält nie dieselbe Person.",
+    Reason.ALREADY_APPROVED: (
+        "Sie haben diesen Vorschlag bereits freigegeben; eine zweite Person muss freigeben."
+    ),
+    Reason.DECIDING_APPROVAL: (
+        "Mit dieser Freigabe wird der Vorschlag ausgeführt. Bitte bestätigen Sie das zuerst."
+    ),
     Reason.ISSUED_FOR_USER: "Zugangsschlüssel für Benutzerkonten stellt nur die Person selbst "
     "aus; die Verwaltung stellt sie für Dienstkonten aus.",
 }

@@ -4,21 +4,22 @@ Records managers only: every list and action calls the retention services, which
 check the role and audit; others get the German 403 page from their
 AccessDeniedError. Forms post and redirect back (with a short German message);
 a form that needs correcting re-renders the page with the message next to it.
+A Stichtag after today only previews: the list says what would be due, the run
+proposes nothing. The proposals' actions are in `retention_proposals`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask import g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from eakte.errors import InvalidInputError, NotInHandoverError
+from eakte.errors import InvalidInputError
 from eakte.models.retention import (
     REASON_MAX,
     DispositionItem,
@@ -26,10 +27,9 @@ from eakte.models.retention import (
 )
 from eakte.models.vocabulary import Disposition, ItemState, ProposalStatus
 from eakte.services import disposition, legal_holds, retention
-from eakte.services.disposition import APPROVALS_NEEDED, ARCHIVE_KEPT_NOTE, REJECTED_NOTE_PREFIX
-from eakte.services.disposition_execution import HELD_NOTE, NOT_CLOSED_NOTE, NOT_DUE_NOTE
+from eakte.services.disposition import APPROVALS_NEEDED
 from eakte.web.blueprint import blp
-from eakte.web.formatting import parse_day
+from eakte.web.formatting import count_text, date_text, parse_day
 from eakte.web.messages import DATE_HINT
 from eakte.web.session import ctx, signed_in
 
@@ -57,6 +57,7 @@ ITEM_LABELS = {
 }
 MESSAGES = {
     "lauf": "Der Retention-Lauf ist abgeschlossen.",
+    "vorschau": "Vorschau, es wurde nichts vorgeschlagen.",
     "sperre": "Die Aussonderungssperre ist gesetzt.",
     "aufgehoben": "Die Aussonderungssperre ist aufgehoben.",
     "freigegeben": "Ihre Freigabe ist gespeichert. Eine zweite Person muss noch freigeben.",
@@ -72,18 +73,24 @@ REFERENCE_SEPARATORS = re.compile(r"[\n,;]+")
 @signed_in
 def retention_page() -> BaseResponse:
     """Aufbewahrung: due files, active legal holds, disposition proposals."""
-    return _page()
+    return render_page()
 
 
-def _page(
-    errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+def render_page(
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    *,
+    status: int | None = None,
 ) -> BaseResponse:
+    """The Aufbewahrung page; with `errors` (by form) the status is 422 unless given."""
     errors = dict(errors or {})
     args = request.args
     stichtag = args.get("stichtag", "").strip()
     as_of = _date(stichtag, "stichtag", errors)
-    status = args.get("status", "")
-    wanted = ProposalStatus(status) if status in set(ProposalStatus) else None
+    today = ctx().today()
+    preview = as_of is not None and as_of > today
+    shown = args.get("status", "")
+    wanted = ProposalStatus(shown) if shown in set(ProposalStatus) else None
     due = retention.list_due(
         ctx(), as_of=as_of, limit=DUE_PAGE, cursor=args.get("weiter_faellig") or None
     )
@@ -97,54 +104,73 @@ def _page(
     proposals = disposition.list_proposals(
         ctx(), status=wanted, limit=PROPOSAL_PAGE, cursor=args.get("weiter_vorschlaege") or None
     )
-    message = MESSAGES.get(args.get("meldung", ""))
-    if args.get("meldung") == "lauf":
-        message = (
-            f"{message} Vorgeschlagen: {args.get('vorgeschlagen', '0')} Akten; "
-            f"wegen Aussonderungssperre zurückgehalten: {args.get('gesperrt', '0')} Akten."
-        )
+    message = _message(args.get("meldung", ""))
     body = render_template(
         "aufbewahrung.html",
         due=due,
         holds=holds,
         proposals=proposals,
         stichtag=stichtag,
-        status=status,
+        as_of=as_of,
+        today=today,
+        preview=preview,
+        status=shown,
         errors=errors,
         values=values or {},
         message=message,
         status_labels=STATUS_LABELS,
         disposition_labels=DISPOSITION_LABELS,
         item_label=_item_label,
-        item_note=_item_note,
+        item_note=disposition.note_text,
         approved_by_me=_approved_by_me,
         approvals_needed=APPROVALS_NEEDED,
         reason_max=REASON_MAX,
         page_args=_page_args,
     )
-    return make_response(body, 422 if errors else 200)
+    return make_response(body, status or (422 if errors else 200))
+
+
+def _message(key: str) -> str | None:
+    """The German message after a redirect; the run's counts in the right number."""
+    message = MESSAGES.get(key)
+    if key not in ("lauf", "vorschau"):
+        return message
+    proposed = _count(request.args.get("vorgeschlagen"))
+    held = _count(request.args.get("gesperrt"))
+    if key == "vorschau":
+        day = parse_day(request.args.get("stichtag", ""))
+        return (
+            f"Vorschau zum Stichtag {date_text(day)}: vorzuschlagen wären "
+            f"{count_text(proposed, 'Akte', 'Akten')}; wegen Aussonderungssperre "
+            f"zurückgehalten würden {count_text(held, 'Akte', 'Akten')}. Es wurde nichts "
+            "vorgeschlagen: ein Retention-Lauf ist frühestens an diesem Tag möglich."
+        )
+    return (
+        f"{message} Vorgeschlagen: {count_text(proposed, 'Akte', 'Akten')}; "
+        f"wegen Aussonderungssperre zurückgehalten: {count_text(held, 'Akte', 'Akten')}."
+    )
+
+
+def _count(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 0
 
 
 @blp.post("/aufbewahrung/lauf")
 @signed_in
 def retention_run() -> BaseResponse:
-    """Retention-Lauf: propose every due, unheld file (with the caller's approval)."""
+    """Retention-Lauf: propose every due, unheld file (with the caller's approval).
+
+    A Stichtag after today only previews (a dry run): nothing is proposed."""
     errors: dict[str, str] = {}
     stichtag = request.form.get("stichtag", "").strip()
     as_of = _date(stichtag, "lauf", errors)
     if errors:
-        return _page(errors, {"lauf.stichtag": stichtag})
-    try:
-        result = retention.run_retention(ctx(), as_of=as_of)
-    except InvalidInputError:  # a day after today: only a preview may look ahead
-        message = (
-            "Der Stichtag eines Retention-Laufs darf nicht nach dem heutigen Tag liegen. "
-            "Welche Akten später fällig werden, zeigt die Liste oben mit einem Stichtag."
-        )
-        return _page({"lauf": message}, {"lauf.stichtag": stichtag})
-    return _back(
-        "lauf",
-        stichtag=stichtag or None,
+        return render_page(errors, {"lauf.stichtag": stichtag})
+    preview = as_of is not None and as_of > ctx().today()
+    result = retention.run_retention(ctx(), as_of=as_of, dry_run=preview)
+    return back(
+        "vorschau" if preview else "lauf",
+        stichtag=as_of.isoformat() if as_of else None,
         vorgeschlagen=result.proposed,
         gesperrt=result.held,
         anchor="vorschlaege",
@@ -166,19 +192,19 @@ def retention_place_hold() -> BaseResponse:
     reason = _reason(form, errors)
     values[f"{form}.grund"] = request.form.get("grund", "")
     if errors:
-        return _page(errors, values)
+        return render_page(errors, values)
     try:
         legal_holds.place_hold(ctx(), case_file_id, reason, reference=reference)
     except InvalidInputError:
-        return _page({form: "Diese Akte gibt es nicht. Bitte prüfen Sie die Angabe."}, values)
-    return _back("sperre", anchor="sperren")
+        return render_page({form: "Diese Akte gibt es nicht. Bitte prüfen Sie die Angabe."}, values)
+    return back("sperre", anchor="sperren")
 
 
 @blp.post("/aufbewahrung/sperren/<uuid:hold_id>/aufheben")
 @signed_in
 def retention_release_hold(hold_id: uuid.UUID) -> BaseResponse:
     """Aussonderungssperre aufheben, with the reason."""
-    return _with_reason(
+    return with_reason(
         f"aufheben-{hold_id}",
         lambda reason: legal_holds.release_hold(ctx(), hold_id, reason),
         done="aufgehoben",
@@ -186,72 +212,10 @@ def retention_release_hold(hold_id: uuid.UUID) -> BaseResponse:
     )
 
 
-@blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/freigeben")
-@signed_in
-def retention_approve(proposal_id: uuid.UUID) -> BaseResponse:
-    """Freigeben: the second records manager's approval carries the proposal out."""
-    proposal = disposition.approve(ctx(), proposal_id)
-    done = proposal.status != ProposalStatus.PENDING
-    return _back("ausgefuehrt" if done else "freigegeben", anchor=f"vorschlag-{proposal_id}")
-
-
-@blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/ablehnen")
-@signed_in
-def retention_reject(proposal_id: uuid.UUID) -> BaseResponse:
-    """Ablehnen, with the reason: the files stay."""
-    return _with_reason(
-        f"ablehnen-{proposal_id}",
-        lambda reason: disposition.reject(ctx(), proposal_id, reason),
-        done="abgelehnt",
-        anchor=f"vorschlag-{proposal_id}",
-    )
-
-
-@blp.post("/aufbewahrung/vorschlaege/<uuid:proposal_id>/uebernahme")
-@signed_in
-def retention_confirm_archive(proposal_id: uuid.UUID) -> BaseResponse:
-    """Übernahme bestätigen: what the archive took over is destroyed here, the rest stays."""
-    form = f"uebernahme-{proposal_id}"
-    text = request.form.get("nicht_uebernommen", "")
-    references = [ref.strip() for ref in REFERENCE_SEPARATORS.split(text) if ref.strip()]
-    try:
-        disposition.confirm_archive(ctx(), proposal_id, not_imported=references)
-    except NotInHandoverError as error:
-        unknown = ", ".join(error.references)
-        message = f"Diese Aktenzeichen gehören nicht zu dieser Abgabe: {unknown}"
-        return _page({form: message}, {f"{form}.nicht_uebernommen": text})
-    return _back("uebernommen", anchor=f"vorschlag-{proposal_id}")
-
-
-@blp.get("/aufbewahrung/vorschlaege/<uuid:proposal_id>/paket")
-@signed_in
-def retention_package(proposal_id: uuid.UUID) -> BaseResponse:
-    """The stored xdomea package of an archive proposal, to send to the archive."""
-    filename, chunks = disposition.export_package(ctx(), proposal_id)
-    response = Response(chunks, mimetype="application/zip", direct_passthrough=True)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@blp.get("/aufbewahrung/vorschlaege/<uuid:proposal_id>/nachweis")
-@signed_in
-def retention_certificate(proposal_id: uuid.UUID) -> BaseResponse:
-    """Nachweis: the signed certificate of a completed proposal, as PDF (or the signed JSON)."""
-    _, document = disposition.certificate(ctx(), proposal_id)
-    if request.args.get("format") == "json":
-        response = Response(json.dumps(document, ensure_ascii=False), mimetype="application/json")
-        name = f"nachweis-{proposal_id}.json"
-    else:
-        response = Response(disposition.certificate_pdf(document), mimetype="application/pdf")
-        name = f"nachweis-{proposal_id}.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 # -- helpers ---------------------------------------------------------------------
 
 
-def _back(message: str, *, anchor: str, **args: object) -> BaseResponse:
+def back(message: str, *, anchor: str, **args: object) -> BaseResponse:
     values: dict[str, Any] = {key: value for key, value in args.items() if value is not None}
     return redirect(url_for("web.retention", meldung=message, _anchor=anchor, **values))
 
@@ -262,16 +226,14 @@ def _form_key(default: str) -> str:
     return key if re.fullmatch(r"sperre(-[0-9a-f-]{36})?", key) else default
 
 
-def _with_reason(
-    form: str, act: Callable[[str], object], *, done: str, anchor: str
-) -> BaseResponse:
+def with_reason(form: str, act: Callable[[str], object], *, done: str, anchor: str) -> BaseResponse:
     """A button that needs a reason (Grund): do it, or show the page with the error."""
     errors: dict[str, str] = {}
     reason = _reason(form, errors)
     if errors:
-        return _page(errors, {f"{form}.grund": request.form.get("grund", "")})
+        return render_page(errors, {f"{form}.grund": request.form.get("grund", "")})
     act(reason)
-    return _back(done, anchor=anchor)
+    return back(done, anchor=anchor)
 
 
 def _reason(form: str, errors: dict[str, str]) -> str:
@@ -315,19 +277,3 @@ def _item_label(item: DispositionItem, proposal: DispositionProposal) -> str:
     if item.state == ItemState.DESTROYED and proposal.disposition == Disposition.ARCHIVE:
         return "vom Archiv übernommen"
     return ITEM_LABELS.get(ItemState(item.state), item.state)
-
-
-def _item_note(note: str | None) -> str:
-    if not note:
-        return ""
-    if note == HELD_NOTE:
-        return "Aussonderungssperre: die Akte bleibt erhalten."
-    if note == NOT_DUE_NOTE:
-        return "Die Aufbewahrungsfrist ist noch nicht abgelaufen: die Akte bleibt erhalten."
-    if note == NOT_CLOSED_NOTE:
-        return "Die Akte ist nicht mehr abgeschlossen: sie bleibt erhalten."
-    if note == ARCHIVE_KEPT_NOTE:
-        return "Vom Archiv nicht übernommen: die Akte bleibt hier."
-    if note.startswith(REJECTED_NOTE_PREFIX):
-        return f"Vorschlag abgelehnt: {note.removeprefix(REJECTED_NOTE_PREFIX)}"
-    return note

@@ -118,14 +118,21 @@ def test_four_eyes_disposal_destroys_the_case_file(site, page_for):
     create_records_manager(page_for("m.becker"), site.base_url, site.password)
 
     # registratur confirms the new records manager, then runs the retention run as of
-    # today (a later day is refused).
+    # today (a later day only previews).
     first = page_for("registratur")
     confirm_records_manager(first, site.base_url)
     first.goto(f"{site.base_url}/aufbewahrung")
     first.fill("#lauf-stichtag", f"{year + DESTROY_YEARS + 1}-01-02")
     first.get_by_role("button", name="Retention-Lauf starten").click()
-    expect(first.locator("#lauf-fehler")).to_contain_text("nicht nach dem heutigen Tag")
-    first.fill("#lauf-stichtag", "")
+    expect(first.locator("p.meldung")).to_contain_text(
+        f"Vorschau zum Stichtag 02.01.{year + DESTROY_YEARS + 1}"
+    )
+    expect(first.locator("p.meldung")).to_contain_text("Es wurde nichts vorgeschlagen")
+    expect(
+        first.get_by_role("button", name="Vorschau berechnen (schlägt nichts vor)")
+    ).to_be_visible()
+    expect(first.locator("article.vorschlag")).to_have_count(0)
+    first.goto(f"{site.base_url}/aufbewahrung")
     first.get_by_role("button", name="Retention-Lauf starten").click()
     expect(first.locator("p.meldung")).to_contain_text("Der Retention-Lauf ist abgeschlossen.")
     proposal = first.locator("article.vorschlag").filter(has_text=reference)
@@ -140,7 +147,7 @@ def test_four_eyes_disposal_destroys_the_case_file(site, page_for):
     # The run counts as registratur's approval: no second one by the same person.
     expect(proposal).to_contain_text("Sie haben bereits freigegeben.")
     expect(proposal.get_by_role("button", name="Freigeben", exact=True)).to_have_count(0)
-    # Even a forged form post (with a valid CSRF token) is refused in German.
+    # Even a forged form post (with a valid CSRF token) is refused, and said plainly.
     with first.expect_navigation() as navigation:
         first.evaluate(
             """([action]) => {
@@ -154,16 +161,36 @@ def test_four_eyes_disposal_destroys_the_case_file(site, page_for):
             }""",
             [f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben"],
         )
-    assert navigation.value.status == 403, navigation.value.status
-    expect(first.get_by_role("heading", level=1)).to_have_text("Keine Berechtigung")
+    assert navigation.value.status == 409, navigation.value.status
+    expect(first.locator(f"#freigabe-{proposal_id}-fehler")).to_have_text(
+        "Sie haben diesen Vorschlag bereits freigegeben; eine zweite Person muss freigeben."
+    )
 
-    # The second records manager signs in and approves: the proposal is carried out.
+    # The second records manager signs in and approves, by keyboard: first a page
+    # that says what will happen, then the proposal is carried out.
     second = page_for(SECOND_MANAGER)
     choose_own_password(second, site.base_url, site.password)
     second.goto(f"{site.base_url}/aufbewahrung")
     proposal = second.locator(f"#vorschlag-{proposal_id}")
     expect(proposal.locator(".status")).to_have_text("wartet auf Freigabe")
-    proposal.get_by_role("button", name="Freigeben", exact=True).click()
+    proposal.get_by_role("button", name="Freigeben", exact=True).focus()
+    second.keyboard.press("Enter")
+    expect(second.get_by_role("heading", level=1)).to_have_text("Vernichtung freigeben")
+    expect(second.locator("main")).to_contain_text("Das lässt sich nicht rückgängig machen.")
+    expect(second.locator("main table")).to_contain_text(reference)
+    expect(second.locator("main table")).to_contain_text(TITLE)
+    assert_no_axe_violations(second, "Vernichtung freigeben")
+    # Nothing is destroyed yet: the clerk still opens her case file.
+    assert clerk.goto(case_file_url).status == 200
+    confirm = "Ja, freigeben und 1 Akte vernichten"
+    for _ in range(40):  # Tab from the top of the page to the button
+        second.keyboard.press("Tab")
+        focused = second.evaluate(FOCUSED)
+        if focused["text"] == confirm:
+            break
+    assert focused["text"] == confirm, focused
+    assert focused["outline"] != "none" or focused["shadow"] != "none", focused
+    second.keyboard.press("Enter")
     expect(second.locator("p.meldung")).to_have_text(
         "Der Aussonderungsvorschlag ist freigegeben und ausgeführt."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.browser.support import playwright_or_skip
+from tests.browser.support import axe_violations, describe_violations, playwright_or_skip
 
 expect = playwright_or_skip().expect
 
@@ -45,6 +45,16 @@ def test_records_manager_sees_due_files_and_holds(site, page_for):
     row = page.locator("#faellig table tbody tr").filter(has_text=reference)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(f"31.12.{dt.date.today().year + 10}")
+    # A day after today is a preview: nothing is called due, the run only previews.
+    expect(page.locator("#vorschau")).to_contain_text(
+        f"Vorschau: am 02.01.{dt.date.today().year + 11} wären"
+    )
+    expect(row).to_contain_text("Vorschau: noch nicht fällig")
+    expect(
+        page.get_by_role("button", name="Vorschau berechnen (schlägt nichts vor)")
+    ).to_be_visible()
+    violations = axe_violations(page)  # the preview, as the Registratur sees it
+    assert not violations, describe_violations(violations)
     row.get_by_label("Grund").fill("Widerspruchsverfahren anhängig")
     row.get_by_role("button", name="Sperre setzen").click()
     holds = page.locator("#sperren table tbody tr").filter(has_text=reference)

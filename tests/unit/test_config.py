@@ -26,6 +26,8 @@ def test_embedded_defaults_live_in_the_instance_folder(tmp_path):
         ({"EAKTE_TOKEN_TTL_DAYS": "ninety"}, "EAKTE_TOKEN_TTL_DAYS"),
         ({"EAKTE_TOKEN_TTL_DAYS": "0"}, "EAKTE_TOKEN_TTL_DAYS"),
         ({"EAKTE_TIMEZONE": "Mars/Olympus"}, "EAKTE_TIMEZONE"),
+        ({"EAKTE_CERTIFICATE_LOGO": "/nirgends/wappen.png"}, "EAKTE_CERTIFICATE_LOGO"),
+        ({"EAKTE_CERTIFICATE_LOGO": "/etc/hostname"}, "EAKTE_CERTIFICATE_LOGO"),
         ({"EAKTE_STORAGE_URL": "s3://127.0.0.1:9000/akten"}, "EAKTE_S3_ACCESS_KEY"),
         (
             {"EAKTE_STORAGE_URL": "s3://key:secret@127.0.0.1:9000/akten"},

@@ -55,3 +55,13 @@ def post_form(browser, page_path: str, action: str, data: dict):
     """Submit a form as a browser does: with the CSRF token of the page it sits on."""
     token = csrf(browser.get(page_path).get_data(as_text=True))
     return browser.post(action, data={"csrf": token, **data})
+
+
+def approve_proposal(browser, proposal_id: str):
+    """Freigeben on Aufbewahrung, and, if it is the deciding approval, the confirmation too."""
+    path = f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben"
+    first = post_form(browser, "/aufbewahrung", path, {})
+    if first.status_code != 200:  # not the deciding one: saved and back to the page
+        return first
+    assert 'name="bestaetigt"' in first.get_data(as_text=True)
+    return browser.post(path, data={"csrf": csrf(first.get_data(as_text=True)), "bestaetigt": "ja"})

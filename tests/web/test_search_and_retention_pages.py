@@ -11,7 +11,7 @@ import pytest
 from eakte.services import retention
 from tests.api.support import LETTER, closed_file, drain, upload_text
 from tests.helpers import years_ago
-from tests.web.support import csrf
+from tests.web.support import approve_proposal, csrf
 
 
 def text(response) -> str:
@@ -225,7 +225,7 @@ def test_four_eyes_destroy_and_the_certificate_pdf(browser_for, town, ports, due
     ran = rita.post("/aufbewahrung/lauf", data={"csrf": token, "stichtag": as_of.isoformat()})
     assert ran.status_code == 302
     page = text(rita.get(ran.headers["Location"]))
-    assert "Der Retention-Lauf ist abgeschlossen. Vorgeschlagen: 1 Akten" in page
+    assert "Der Retention-Lauf ist abgeschlossen. Vorgeschlagen: 1 Akte;" in page
     [proposal_id] = proposal_ids(page)
     assert "wartet auf Freigabe" in page and "1 von 2" in page
     assert "Sie haben bereits freigegeben" in page  # the run counted as rita's approval
@@ -234,9 +234,7 @@ def test_four_eyes_destroy_and_the_certificate_pdf(browser_for, town, ports, due
     rolf = browser_for("rolf")
     page = text(rolf.get("/aufbewahrung"))
     assert f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben" in page
-    approved = rolf.post(
-        f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben", data={"csrf": csrf(page)}
-    )
+    approved = approve_proposal(rolf, proposal_id)  # with its confirmation page
     assert approved.status_code == 302
     page = text(rolf.get(approved.headers["Location"]))
     assert "freigegeben und ausgeführt" in page
@@ -268,11 +266,7 @@ def test_rita_approves_a_run_by_the_system_and_rolf_completes_it(
     )
     page = text(rita.get(approved.headers["Location"]))
     assert "Eine zweite Person muss noch freigeben" in page and "1 von 2" in page
-    rolf = browser_for("rolf")
-    rolf.post(
-        f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben",
-        data={"csrf": form_csrf(rolf)},
-    )
+    assert approve_proposal(browser_for("rolf"), proposal_id).status_code == 302
     page = text(rita.get("/aufbewahrung?status=completed"))
     assert "erledigt" in page and f"/aufbewahrung/vorschlaege/{proposal_id}/nachweis" in page
 
@@ -302,10 +296,7 @@ def test_an_archive_handover_is_downloaded_and_confirmed(browser_for, town, syst
     [proposal_id] = retention.run_retention(system, as_of=as_of).proposals
     rita, rolf = browser_for("rita"), browser_for("rolf")
     for browser in (rita, rolf):
-        browser.post(
-            f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben",
-            data={"csrf": form_csrf(browser)},
-        )
+        assert approve_proposal(browser, proposal_id).status_code == 302
     page = text(rita.get("/aufbewahrung"))
     assert "beim Archiv" in page and "an das Archiv übergeben" in page
     package = rita.get(f"/aufbewahrung/vorschlaege/{proposal_id}/paket")
@@ -315,23 +306,27 @@ def test_an_archive_handover_is_downloaded_and_confirmed(browser_for, town, syst
     wrong = rita.post(path, data={"csrf": csrf(page), "nicht_uebernommen": "99.99-1/2000"})
     assert wrong.status_code == 422
     assert "gehören nicht zu dieser Abgabe: 99.99-1/2000" in text(wrong)
-    confirmed = rita.post(path, data={"csrf": csrf(page), "nicht_uebernommen": ""})
+    asked = rita.post(path, data={"csrf": csrf(page), "nicht_uebernommen": ""})
+    assert asked.status_code == 200 and "Ja, alle übernommen" in text(asked)
+    confirmed = rita.post(
+        path, data={"csrf": csrf(page), "nicht_uebernommen": "", "bestaetigt": "ja"}
+    )
     page = text(rita.get(confirmed.headers["Location"]))
     assert "Übernahme durch das Archiv ist bestätigt" in page
     assert "erledigt" in page and "vom Archiv übernommen" in page
 
 
-def test_a_run_with_a_day_after_today_is_refused_in_german(browser_for, town) -> None:
+def test_a_run_with_a_day_after_today_only_previews(browser_for, town) -> None:
     closed, _ = closed_file(town, long_ago=False)  # due in seven years
     future = dt.date.fromisoformat(closed["retain_until"]) + dt.timedelta(days=1)
     rita = browser_for("rita")
     preview = text(rita.get("/aufbewahrung", query_string={"stichtag": future.isoformat()}))
     assert closed["reference"] in preview  # looking ahead is fine
     ran = rita.post("/aufbewahrung/lauf", data={"csrf": csrf(preview), "stichtag": str(future)})
-    assert ran.status_code == 422
-    page = text(ran)
-    assert "darf nicht nach dem heutigen Tag liegen" in page
-    assert 'id="lauf-fehler"' in page
+    assert ran.status_code == 302
+    page = text(rita.get(ran.headers["Location"]))
+    assert f"Vorschau zum Stichtag {future:%d.%m.%Y}: vorzuschlagen wären 1 Akte" in page
+    assert "Es wurde nichts vorgeschlagen" in page
     assert proposal_ids(page) == []
     assert town.rita.get("/disposition/proposals").get_json()["items"] == []
 
