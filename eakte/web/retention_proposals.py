@@ -58,7 +58,7 @@ def _confirm_approval(proposal_id: uuid.UUID) -> BaseResponse:
     return _confirmation_page(
         proposal,
         items,
-        action="web.retention_approve",
+        endpoint="web.retention_approve",
         heading=(
             "Abgabe an das Archiv freigeben"
             if proposal.disposition == Disposition.ARCHIVE
@@ -101,7 +101,7 @@ def retention_confirm_archive(proposal_id: uuid.UUID) -> BaseResponse:
         return _confirmation_page(
             proposal,
             exported,
-            action="web.retention_confirm_archive",
+            endpoint="web.retention_confirm_archive",
             heading="Übernahme durch das Archiv bestätigen",
             kept=references,
         )
@@ -122,7 +122,7 @@ def _confirmation_page(
     proposal: DispositionProposal,
     items: list[DispositionItem],
     *,
-    action: str,
+    endpoint: str,
     heading: str,
     kept: list[str] | None = None,
 ) -> BaseResponse:
@@ -132,9 +132,9 @@ def _confirmation_page(
         proposal=proposal,
         items=items,
         titles=disposition.visible_titles(ctx(), proposal),
-        action=action,
+        action=endpoint,
         heading=heading,
-        handover=action == "web.retention_confirm_archive",
+        handover=endpoint == "web.retention_confirm_archive",
         kept=kept or [],
         destroyed=[item for item in items if item.reference not in set(kept or [])],
         disposition_labels=DISPOSITION_LABELS,
