@@ -18,6 +18,7 @@ from eakte.web import (  # noqa: F401 - importing a page module registers its ro
     documents,
     error_pages,
     own_password,
+    pickers,
     protocol,
     retention,
     retention_proposals,

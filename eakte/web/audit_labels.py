@@ -47,6 +47,7 @@ ACTION_LABELS: dict[str, str] = {
     "principal.create": "Person angelegt",
     "principal.read": "Person angesehen",
     "principal.list": "Personenliste abgerufen",
+    "principal.search": "Personen gesucht (Auswahlliste)",
     "principal.deactivate": "Person deaktiviert",
     "principal.reactivate": "Person reaktiviert",
     "principal.password_set": "Passwort gesetzt",

@@ -21,11 +21,11 @@ from eakte.services import documents as document_service
 from eakte.services import file_plan as file_plan_service
 from eakte.services import grants as grant_service
 from eakte.services import processes as process_service
-from eakte.web import error_pages
+from eakte.web import error_pages, pickers
 from eakte.web.blueprint import blp
 from eakte.web.formatting import parse_day
 from eakte.web.messages import DATE_HINT, explain
-from eakte.web.session import actor, ctx, signed_in
+from eakte.web.session import ctx, signed_in
 
 STATUS_LABELS = {CaseFileStatus.OPEN: "offen", CaseFileStatus.CLOSED: "zdA"}
 PERMISSION_LABELS = {GrantPermission.READ: "lesen", GrantPermission.WRITE: "bearbeiten"}
@@ -117,23 +117,25 @@ def case_files() -> str:
 @blp.route("/akten/neu", methods=["GET", "POST"])
 @signed_in
 def new_case_file() -> Response | tuple[str, int] | str:
-    nodes = file_plan_service.list_nodes(ctx())
-    memberships = actor().active_memberships
-    departments = sorted((m.department for m in memberships), key=lambda d: d.code)
+    departments = pickers.departments_of_user()
     form: dict[str, Any] = {
         "aktenplan": request.form.get("aktenplan", "").strip(),
         "amt": request.form.get("amt", departments[0].code if len(departments) == 1 else ""),
         "titel": request.form.get("titel", "").strip(),
         "vertraulich": bool(request.form.get("vertraulich")),
+        "alle_positionen": bool(request.form.get("alle_positionen")),
+        "andere_position": request.form.get("andere_position", ""),
     }
     errors: dict[str, str] = {}
+    confirm = None
     if request.method == "POST":
         errors = _check_new(form, departments)
+        position, confirm = _position(form, departments, errors)
         if not errors:
             try:
                 created = case_file_service.create_case_file(
                     ctx(),
-                    file_plan=form["aktenplan"].split(" ", 1)[0],
+                    file_plan=position,
                     department=form["amt"],
                     title=form["titel"],
                     confidential=form["vertraulich"],
@@ -147,9 +149,42 @@ def new_case_file() -> Response | tuple[str, int] | str:
             else:
                 return redirect(url_for("web.case_file", case_file_id=created.id, neu=1))
     page = render_template(
-        "akte_neu.html", nodes=nodes, departments=departments, form=form, errors=errors
+        "akte_neu.html",
+        positions=pickers.positions_to_offer(departments, everywhere=form["alle_positionen"]),
+        departments=departments,
+        form=form,
+        errors=errors,
+        confirm=confirm,
     )
     return (page, 422) if errors else page
+
+
+def _position(
+    form: dict[str, Any], departments: list[Department], errors: dict[str, str]
+) -> tuple[str, pickers.Choice | None]:
+    """The code of the position the form names (as typed when none matches), and the
+    position to confirm when it belongs to another Amt than the one chosen."""
+    if not form["aktenplan"]:
+        return "", None
+    unit = [d for d in departments if d.code == form["amt"]]
+    try:
+        chosen, own = pickers.resolve_position(
+            form["aktenplan"], unit or departments, everywhere=form["alle_positionen"]
+        )
+    except pickers.Unclear as unclear:
+        errors["aktenplan"] = unclear.text
+        return form["aktenplan"], None
+    if chosen is None:
+        return form["aktenplan"], None
+    form["aktenplan"] = chosen.label  # shown again: what "Gewerbe" was taken for
+    if own or not unit or form["andere_position"] == chosen.value:
+        return chosen.value, None
+    errors["aktenplan"] = (
+        f"{chosen.label} gehört nicht zu den Positionen des Amtes {unit[0].code} "
+        f"{unit[0].name}. Wählen Sie eine Position Ihres Amtes oder bestätigen Sie, "
+        "dass die Akte dorthin gehört."
+    )
+    return chosen.value, chosen
 
 
 def _check_new(form: dict[str, Any], departments: list[Department]) -> dict[str, str]:
@@ -265,10 +300,18 @@ def new_grant(case_file_id: uuid.UUID) -> Any:
     field = "freigabe_person" if form["freigabe_art"] == "person" else "freigabe_amt"
     if not grantee:
         errors[field] = (
-            "Bitte geben Sie den Benutzernamen an."
+            "Bitte geben Sie die Person an (Name oder Benutzername)."
             if form["freigabe_art"] == "person"
-            else "Bitte geben Sie das Amt an (z. B. 50)."
+            else "Bitte geben Sie das Amt an (Name oder Kennziffer)."
         )
+    else:  # a name or a code, typed or chosen from the picker's list
+        try:
+            if field == "freigabe_person":
+                grantee = pickers.resolve_person(grantee)
+            else:
+                grantee = pickers.resolve_department(grantee)
+        except pickers.Unclear as unclear:
+            errors[field] = unclear.text
     try:
         permission = GrantPermission(form["freigabe_recht"])
     except ValueError:
