@@ -23,6 +23,7 @@ from eakte.models.vocabulary import (
     PrincipalKind,
 )
 from eakte.services import departments, principals
+from eakte.web import notices
 from eakte.web.blueprint import blp
 from eakte.web.messages import UNCLEAR
 from eakte.web.session import ctx, signed_in
@@ -69,6 +70,7 @@ NOTICES = {
     "rolle-entzogen": "Die Rolle wurde entzogen.",
     "widerrufen": "Der Zugangsschlüssel wurde widerrufen. Er gilt ab sofort nicht mehr.",
 }
+notices.register(NOTICES)
 CODE = re.compile(f"^{CODE_PATTERN}$")
 USERNAME = re.compile(f"^{USERNAME_PATTERN}$", re.ASCII)
 
@@ -124,7 +126,6 @@ def _overview(
         more_units=units.next is not None,
         errors=errors or {},
         values=values or {},
-        notice=NOTICES.get(request.args.get("hinweis", "")),
         kinds=KIND_LABELS,
         global_roles=GLOBAL_ROLE_LABELS,
         department_roles=DEPARTMENT_ROLE_LABELS,
@@ -158,7 +159,7 @@ def admin_create_department() -> Response:
             else:
                 errors["amt"] = UNCLEAR
         else:
-            return redirect(url_for("web.admin", hinweis="amt", _anchor="aemter"))
+            return redirect(url_for("web.admin", meldung="amt", _anchor="aemter"))
     ctx().session.rollback()
     return _overview(errors, {f"amt-{k}": v for k, v in values.items()}, status)
 
@@ -191,7 +192,7 @@ def admin_create_person() -> Response:
             status = 409
         else:
             return redirect(
-                url_for("web.admin_person", username=values["username"], hinweis="person")
+                url_for("web.admin_person", username=values["username"], meldung="person")
             )
     ctx().session.rollback()
     return _overview(errors, {f"person-{k}": v for k, v in values.items()}, status)

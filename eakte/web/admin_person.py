@@ -22,7 +22,6 @@ from eakte.web.admin import (
     DEPARTMENT_ROLE_LABELS,
     GLOBAL_ROLE_LABELS,
     KIND_LABELS,
-    NOTICES,
     answer,
     code_problem,
     form_values,
@@ -66,7 +65,6 @@ def _person_page(
         may_issue_token=person.kind == PrincipalKind.SERVICE or person.id == ctx().actor_id,
         errors=errors or {},
         values=values or {},
-        notice=NOTICES.get(request.args.get("hinweis", "")),
         # Which forms to show; the services decide what is allowed.
         show_forms=GlobalRole.ADMIN.value in g.web_session.principal.global_roles,
         kinds=KIND_LABELS,
@@ -85,7 +83,7 @@ def _token_state(key: ApiToken, now: dt.datetime) -> str:
 
 
 def _back(username: str, notice: str, anchor: str) -> Response:
-    return redirect(url_for("web.admin_person", username=username, hinweis=notice, _anchor=anchor))
+    return redirect(url_for("web.admin_person", username=username, meldung=notice, _anchor=anchor))
 
 
 @blp.post("/verwaltung/personen/<username>/passwort")

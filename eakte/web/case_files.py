@@ -7,9 +7,10 @@ import uuid
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from eakte.errors import AccessDeniedError, EakteError, InvalidInputError
+from eakte.errors import AccessDeniedError, EakteError, InvalidInputError, Reason
 from eakte.models import CaseFile, Department
 from eakte.models.permissions import Access
 from eakte.models.records import TITLE_MAX
@@ -17,14 +18,15 @@ from eakte.models.vocabulary import CaseFileStatus, Disposition, GrantPermission
 from eakte.retention.policy import retain_until
 from eakte.services import access
 from eakte.services import case_files as case_file_service
-from eakte.services import documents as document_service
 from eakte.services import file_plan as file_plan_service
 from eakte.services import grants as grant_service
 from eakte.services import processes as process_service
-from eakte.web import error_pages, pickers
+from eakte.services.departments import find_department
+from eakte.services.principals import find_principal
+from eakte.web import document_list, error_pages, notices, pickers
 from eakte.web.blueprint import blp
-from eakte.web.formatting import parse_day
-from eakte.web.messages import DATE_HINT, explain
+from eakte.web.formatting import date_text, parse_day
+from eakte.web.messages import DATE_HINT, explain, explain_reason
 from eakte.web.session import ctx, signed_in
 
 STATUS_LABELS = {CaseFileStatus.OPEN: "offen", CaseFileStatus.CLOSED: "zdA"}
@@ -33,6 +35,13 @@ DISPOSITION_LABELS = {
     Disposition.ARCHIVE: "danach wird sie dem Archiv angeboten",
     Disposition.DESTROY: "danach wird sie vernichtet",
 }
+notices.register(
+    {
+        "vorgang": "Der Vorgang wurde angelegt.",
+        "freigabe": "Die Freigabe wurde gespeichert.",
+        "freigabe-entfernt": "Die Freigabe wurde entfernt.",
+    }
+)
 PAGE_SIZE = 50
 # Column → the service's sort order (the whole list is sorted, page by page).
 SORT_KEYS = {"aktenzeichen": "reference", "titel": "title", "angelegt": "created"}
@@ -131,6 +140,8 @@ def new_case_file() -> Response | tuple[str, int] | str:
     if request.method == "POST":
         errors = _check_new(form, departments)
         position, confirm = _position(form, departments, errors)
+        # In the form's order: the first wrong field gets the focus.
+        errors = {name: errors[name] for name in ("amt", "aktenplan", "titel") if name in errors}
         if not errors:
             try:
                 created = case_file_service.create_case_file(
@@ -174,7 +185,8 @@ def _position(
     except pickers.Unclear as unclear:
         errors["aktenplan"] = unclear.text
         return form["aktenplan"], None
-    if chosen is None:
+    if chosen is None:  # named now, so that every error of the form shows at once
+        errors["aktenplan"] = explain_reason(Reason.UNKNOWN_FILE_PLAN_CODE)
         return form["aktenplan"], None
     form["aktenplan"] = chosen.label  # shown again: what "Gewerbe" was taken for
     if own or not unit or form["andere_position"] == chosen.value:
@@ -188,6 +200,7 @@ def _position(
 
 
 def _check_new(form: dict[str, Any], departments: list[Department]) -> dict[str, str]:
+    """Every field at once (the position is resolved by `_position`)."""
     errors = {}
     if not form["aktenplan"]:
         errors["aktenplan"] = "Bitte wählen Sie einen Eintrag aus dem Aktenplan."
@@ -218,33 +231,50 @@ def render_case_file(
 ) -> tuple[str, int]:
     """The Akte page; also re-shown with German errors after a failed form."""
     record = case_file_service.get_case_file(ctx(), case_file_id)
-    processes = process_service.list_processes(ctx(), case_file_id)
-    documents = document_service.list_documents(ctx(), case_file_id, limit=500, cursor=None).items
+    documents = document_list.listing(record)
     grants = None
     if can(record, Access.MANAGE):
         try:
             grants = grant_service.list_grants(ctx(), case_file_id)
         except AccessDeniedError:
             grants = None
-    is_open = record.status == CaseFileStatus.OPEN.value
+    form = form or {}
+    _confirm(record)
     page = render_template(
         "akte.html",
-        akte=record,
-        processes=processes,
-        process_titles={p.id: p.title for p in processes},
-        documents=documents,
+        **documents,
         grants=grants,
-        writable=is_open and can(record, Access.WRITE),
-        is_open=is_open,
+        is_open=record.status == CaseFileStatus.OPEN.value,
         labels=STATUS_LABELS,
         permission_labels=PERMISSION_LABELS,
         errors=errors or {},
-        form=form or {},
-        new=request.args.get("neu") == "1",
-        uploaded=request.args.get("hochgeladen", type=int),
-        notice=request.args.get("hinweis", ""),
+        form=form,
+        # The Vorgang the user is in: from the form, or from a group's upload link.
+        upload_process=form.get("vorgang", request.args.get("vorgang", "")),
     )
     return page, status
+
+
+def _confirm(record: CaseFile) -> None:
+    """The confirmations that name a number or a date (the fixed ones: notices.register)."""
+    args = request.args
+    uploaded = args.get("hochgeladen", type=int)
+    version = args.get("neue_version", type=int)
+    if args.get("neu") == "1":
+        notices.show(
+            Markup(
+                'Die Akte wurde angelegt. Aktenzeichen: <span class="akte-neues-az">{}</span>'
+            ).format(record.reference)
+        )
+    elif uploaded:
+        verb = "Dokument wurde" if uploaded == 1 else "Dokumente wurden"
+        notices.show(f"{uploaded} {verb} hochgeladen.")
+    elif version:
+        notices.show(f"Version {version} wurde hochgeladen.")
+    elif args.get(notices.PARAM) == "zda":
+        notices.show(
+            f"Die Akte ist abgeschlossen (zdA). Aufbewahrung bis {date_text(record.retain_until)}."
+        )
 
 
 @blp.post("/akten/<uuid:case_file_id>/vorgaenge")
@@ -258,8 +288,15 @@ def new_process(case_file_id: uuid.UUID) -> Any:
         return render_case_file(
             case_file_id, errors={"vorgang_titel": text}, form={"vorgang_titel": title}, status=422
         )
-    process_service.create_process(ctx(), case_file_id, title=title)
-    return redirect(url_for("web.case_file", case_file_id=case_file_id, hinweis="vorgang"))
+    created = process_service.create_process(ctx(), case_file_id, title=title)
+    # The new Vorgang is where the user is now: chosen in the upload form.
+    return notices.redirect_with(
+        "vorgang",
+        "web.case_file",
+        case_file_id=case_file_id,
+        vorgang=created.id,
+        anchor=f"vorgang-{created.id}",
+    )
 
 
 # --- zdA-Verfügung --------------------------------------------------------------------
@@ -270,7 +307,7 @@ def new_process(case_file_id: uuid.UUID) -> Any:
 def close_case_file(case_file_id: uuid.UUID) -> Any:
     if request.method == "POST":
         case_file_service.close_case_file(ctx(), case_file_id)
-        return redirect(url_for("web.case_file", case_file_id=case_file_id, hinweis="zda"))
+        return redirect(url_for("web.case_file", case_file_id=case_file_id, meldung="zda"))
     record = case_file_service.get_case_file(ctx(), case_file_id)
     node = record.file_plan_node
     return render_template(
@@ -295,15 +332,14 @@ def new_grant(case_file_id: uuid.UUID) -> Any:
         "freigabe_recht": request.form.get("freigabe_recht", "read"),
         "freigabe_bis": request.form.get("freigabe_bis", "").strip(),
     }
-    errors: dict[str, str] = {}
     grantee = form["freigabe_person"] if form["freigabe_art"] == "person" else form["freigabe_amt"]
     field = "freigabe_person" if form["freigabe_art"] == "person" else "freigabe_amt"
     if not grantee:
-        errors[field] = (
-            "Bitte geben Sie die Person an (Name oder Benutzername)."
+        errors = {
+            field: "Bitte geben Sie die Person an (Name oder Benutzername)."
             if form["freigabe_art"] == "person"
             else "Bitte geben Sie das Amt an (Name oder Kennziffer)."
-        )
+        }
     else:  # a name or a code, typed or chosen from the picker's list
         try:
             if field == "freigabe_person":
@@ -311,7 +347,9 @@ def new_grant(case_file_id: uuid.UUID) -> Any:
             else:
                 grantee = pickers.resolve_department(grantee)
         except pickers.Unclear as unclear:
-            errors[field] = unclear.text
+            errors = {field: unclear.text}
+        else:
+            errors = _check_grantee(case_file_id, field, grantee)
     try:
         permission = GrantPermission(form["freigabe_recht"])
     except ValueError:
@@ -323,6 +361,8 @@ def new_grant(case_file_id: uuid.UUID) -> Any:
             errors["freigabe_bis"] = DATE_HINT
         else:  # valid through the whole day, as a clerk reads "bis 30.06."
             expires = dt.datetime.combine(day, dt.time(23, 59, 59), ctx().ports.timezone)
+            if expires <= ctx().now():
+                errors["freigabe_bis"] = explain_reason(Reason.NOT_IN_FUTURE)
     if not errors:
         try:
             grant_service.create_grant(
@@ -339,9 +379,8 @@ def new_grant(case_file_id: uuid.UUID) -> Any:
                 {"department": field, "principal": field, "expires_at": "freigabe_bis"},
             )
         else:
-            return redirect(
-                url_for("web.case_file", case_file_id=case_file_id, hinweis="freigabe")
-                + "#freigaben"
+            return notices.redirect_with(
+                "freigabe", "web.case_file", case_file_id=case_file_id, anchor="freigaben"
             )
     return render_case_file(case_file_id, errors=errors, form=form, status=422)
 
@@ -350,10 +389,25 @@ def new_grant(case_file_id: uuid.UUID) -> Any:
 @signed_in
 def delete_grant(case_file_id: uuid.UUID, grant_id: uuid.UUID) -> Response:
     grant_service.delete_grant(ctx(), case_file_id, grant_id)
-    return redirect(
-        url_for("web.case_file", case_file_id=case_file_id, hinweis="freigabe_entfernt")
-        + "#freigaben"
+    return notices.redirect_with(
+        "freigabe-entfernt", "web.case_file", case_file_id=case_file_id, anchor="freigaben"
     )
+
+
+def _check_grantee(case_file_id: uuid.UUID, field: str, grantee: str) -> dict[str, str]:
+    """The grantee's problems before the service is asked, so that all show at once.
+
+    The service checks the same again (and audits the grant); these lookups only let
+    the form name an unknown Amt and a past date in one answer.
+    """
+    if field == "freigabe_person":
+        known = find_principal(ctx(), grantee) is not None
+        return {} if known else {field: explain_reason(Reason.UNKNOWN_PRINCIPAL)}
+    if find_department(ctx(), grantee) is None:
+        return {field: explain_reason(Reason.UNKNOWN_DEPARTMENT)}
+    if case_file_service.get_case_file(ctx(), case_file_id).confidential:
+        return {field: explain_reason(Reason.CONFIDENTIAL_GRANT)}
+    return {}
 
 
 def require_int(value: str | None) -> int | None:

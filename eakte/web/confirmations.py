@@ -7,19 +7,22 @@ check who may confirm and audit each confirmation.
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import render_template
 from werkzeug.wrappers import Response
 
 from eakte.models.vocabulary import GlobalRole
 from eakte.services import principals
+from eakte.web import notices
 from eakte.web.admin import DEPARTMENT_ROLE_LABELS, GLOBAL_ROLE_LABELS
 from eakte.web.blueprint import blp
 from eakte.web.session import ctx, signed_in
 
-NOTICES = {
-    "mitgliedschaft": "Die Mitgliedschaft ist bestätigt und gilt ab sofort.",
-    "rolle": "Die Rolle ist bestätigt und gilt ab sofort.",
-}
+notices.register(
+    {
+        "mitgliedschaft-bestaetigt": "Die Mitgliedschaft ist bestätigt und gilt ab sofort.",
+        "rolle-bestaetigt": "Die Rolle ist bestätigt und gilt ab sofort.",
+    }
+)
 
 
 @blp.get("/bestaetigungen")
@@ -31,7 +34,6 @@ def confirmations() -> str:
         grants=principals.roles_to_confirm(ctx()),
         department_roles=DEPARTMENT_ROLE_LABELS,
         global_roles=GLOBAL_ROLE_LABELS,
-        notice=NOTICES.get(request.args.get("hinweis", "")),
     )
 
 
@@ -39,11 +41,11 @@ def confirmations() -> str:
 @signed_in
 def confirm_membership(username: str, department: str) -> Response:
     principals.approve_membership(ctx(), username, department=department)
-    return redirect(url_for("web.confirmations", hinweis="mitgliedschaft"))
+    return notices.redirect_with("mitgliedschaft-bestaetigt", "web.confirmations")
 
 
 @blp.post("/bestaetigungen/rollen/<username>")
 @signed_in
 def confirm_role(username: str) -> Response:
     principals.approve_role(ctx(), username, GlobalRole.RECORDS_MANAGER)
-    return redirect(url_for("web.confirmations", hinweis="rolle"))
+    return notices.redirect_with("rolle-bestaetigt", "web.confirmations")

@@ -15,8 +15,9 @@ from eakte.models.records import TITLE_MAX
 from eakte.models.vocabulary import CaseFileStatus
 from eakte.services import documents as document_service
 from eakte.services import downloads, previews
+from eakte.services import processes as process_service
 from eakte.services.documents import Upload
-from eakte.web import session
+from eakte.web import notices, session
 from eakte.web.blueprint import blp
 from eakte.web.case_files import (
     can,
@@ -97,8 +98,9 @@ def upload(case_file_id: uuid.UUID) -> Any:
         stored.append(document.id)
     if session.wants_json():
         return jsonify(ok=True, document=str(stored[0]), documents=[str(d) for d in stored])
+    group = f"vorgang-{process_id}" if process_id else "dokumente"
     return redirect(
-        url_for("web.case_file", case_file_id=case_file_id, hochgeladen=len(stored)) + "#dokumente"
+        url_for("web.case_file", case_file_id=case_file_id, hochgeladen=len(stored), _anchor=group)
     )
 
 
@@ -130,8 +132,9 @@ def new_version(document_id: uuid.UUID) -> Any:
         raise
     if session.wants_json():
         return jsonify(ok=True, document=str(document_id), version=version.number)
-    separator = "&" if "?" in back else "?"
-    return redirect(f"{back}{separator}neue_version={version.number}")
+    path, hash_mark, anchor = back.partition("#")
+    separator = "&" if "?" in path else "?"
+    return redirect(f"{path}{separator}neue_version={version.number}{hash_mark}{anchor}")
 
 
 @blp.get("/dokumente/<uuid:document_id>")
@@ -147,17 +150,23 @@ def _render_document(
     versions = document_service.list_versions(ctx(), document_id)
     latest = versions[-1] if versions else None
     akte = record.case_file
+    process = next(
+        (p for p in process_service.list_processes(ctx(), akte.id) if p.id == record.process_id),
+        None,
+    )
+    if request.args.get("neue_version", type=int):
+        notices.show(f"Version {request.args.get('neue_version', type=int)} wurde hochgeladen.")
     page = render_template(
         "dokument.html",
         dokument=record,
         akte=akte,
+        process=process,
         versions=list(reversed(versions)),
         latest=latest,
         preview=_preview_kind(latest),
         no_preview=NO_PREVIEW,
         writable=akte.status == CaseFileStatus.OPEN.value and can(akte, Access.WRITE),
         version_error=version_error,
-        new_version=request.args.get("neue_version", type=int),
     )
     return page, status
 

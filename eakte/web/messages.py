@@ -120,6 +120,11 @@ def explain(error: EakteError, default: str = CHECK_FIELD) -> str:
     return " ".join(texts) or default
 
 
+def explain_reason(reason: Reason) -> str:
+    """The German text of one rule, for a form that checks it before the service does."""
+    return _text(REASONS[reason])
+
+
 def _text(message: str | Callable[[], str]) -> str:
     return message if isinstance(message, str) else message()
 

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out; the start page leads to Meine Akten."""
+"""Sign-in and sign-out; the start page leads each role to its first page."""
 
 from __future__ import annotations
 
@@ -8,20 +8,22 @@ from werkzeug.wrappers import Response
 from eakte.errors import AuthenticationError
 from eakte.services import throttling, web_sessions
 from eakte.web import session
-from eakte.web.blueprint import blp
-from eakte.web.session import ctx
+from eakte.web.blueprint import blp, start_page
+from eakte.web.session import ctx, signed_in
 
 
 @blp.get("/")
+@signed_in
 def home() -> Response:
-    return redirect(url_for("web.case_files"))
+    """The start page by role: a clerk her files, the Registratur Aufbewahrung, ..."""
+    return redirect(url_for(start_page(session.actor())))
 
 
 @blp.route("/anmelden", methods=["GET", "POST"])
 def sign_in() -> Response | str:
-    target = session.safe_next(request.values.get("weiter"))
+    target = session.safe_next(request.values.get("weiter"), url_for("web.home"))
     if g.get("web_session") is not None:
-        return redirect(target)
+        return redirect(_landing(target))
     error = None
     username = request.form.get("benutzername", "").strip()
     if request.method == "POST":
@@ -38,11 +40,19 @@ def sign_in() -> Response | str:
                 "Benutzername oder Passwort ist falsch, oder das Konto ist vorübergehend gesperrt."
             )
         else:
-            response = redirect(target)
+            response = redirect(_landing(target))
             session.set_session_cookie(response, started.token)
             return response
     page = render_template("anmelden.html", error=error, username=username, weiter=target)
     return make_response(page, 401 if error else 200)
+
+
+def _landing(target: str) -> str:
+    """Where a signed-in user goes: `weiter`, else straight to the role's start page."""
+    principal = ctx().actor
+    if target == url_for("web.home") and principal is not None:
+        return url_for(start_page(principal))
+    return target
 
 
 @blp.post("/abmelden")

@@ -71,8 +71,8 @@ def test_clerk_day_and_another_department_sees_nothing(site, page_for):
     for index in range(2):
         expect(bars.nth(index)).to_have_attribute("value", "100")
     expect(progress.get_by_text("fertig", exact=True)).to_have_count(2)
-    page.reload()
-    documents = page.locator("#dokumente + * tbody tr, #dokumente ~ .akte-tabelle tbody tr")
+    # The list shows them at once, without a reload.
+    documents = page.locator("[data-document-list] tbody tr")
     expect(documents).to_have_count(2)
     expect(documents.filter(has_text="bescheid.txt")).to_have_count(1)
 
@@ -83,9 +83,9 @@ def test_clerk_day_and_another_department_sees_nothing(site, page_for):
         {"name": "anmeldung.txt", "mimeType": "text/plain", "buffer": b"Korrigiert: 24 Plaetze."}
     )
     row.get_by_role("button", name="Version hochladen").click()
-    page.wait_for_url(re.compile(re.escape(case_file_url)))
-    row = page.locator(".akte-tabelle tbody tr").filter(has_text="anmeldung.txt")
-    expect(row.locator("td").nth(2)).to_have_text("2")
+    expect(page.get_by_role("status")).to_contain_text("Version 2 von „anmeldung.txt“")
+    row = page.locator("[data-document-list] tbody tr").filter(has_text="anmeldung.txt")
+    expect(row.locator("td").nth(1)).to_have_text("2")
 
     # Search with an inflected word through the header box and open the hit.
     hit = search_until_hit(page, site.base_url, "Baugenehmigung", reference)

@@ -27,7 +27,6 @@ def test_a_50_mb_file_uploads_through_the_page_and_is_listed(site, page_for, tmp
     progress = page.locator("[data-progress]")
     expect(progress.get_by_text("1 von 1 Dateien hochgeladen.")).to_be_visible(timeout=120_000)
     expect(progress.locator(".feldfehler")).to_have_count(0)
-    page.reload()
-    row = page.locator(".akte-tabelle tbody tr").filter(has_text="bauantrag-scan-50mb.pdf")
+    row = page.locator("[data-document-list] tbody tr").filter(has_text="bauantrag-scan-50mb.pdf")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("50,0 MB")

@@ -201,7 +201,7 @@ def test_the_admin_creates_a_department_with_a_parent(admin, ports) -> None:
         {"code": "32.2", "name": "Verkehr", "parent": "32"},
     )
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/verwaltung?hinweis=amt")
+    assert response.headers["Location"].startswith("/verwaltung?meldung=amt")
     page = text_of(admin.get(response.headers["Location"]))
     assert "Das Amt wurde angelegt." in page
     assert re.search(r"<td>32\.2</td><td>Verkehr</td>\s*<td>32</td>", page)
