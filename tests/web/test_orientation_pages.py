@@ -168,7 +168,7 @@ def test_the_grant_form_shows_all_its_errors_at_once(browser_for, akte) -> None:
         data={
             "csrf": csrf(page),
             "freigabe_art": "amt",
-            "freigabe_amt": "Sozialamt",
+            "freigabe_amt": "Raumfahrtamt",  # no Amt has that name or code
             "freigabe_recht": "read",
             "freigabe_bis": "01.01.2020",
         },
@@ -188,7 +188,7 @@ def test_the_create_form_shows_all_its_errors_at_once(browser_for) -> None:
     anna = browser_for("anna")
     form = page_of(anna, "/akten/neu")
     response = anna.post(
-        "/akten/neu", data={"csrf": csrf(form), "aktenplan": "Gewerbe", "amt": "32", "titel": ""}
+        "/akten/neu", data={"csrf": csrf(form), "aktenplan": "Raumfahrt", "amt": "32", "titel": ""}
     )
     assert response.status_code == 422
     page = text_of(response)
