@@ -38,6 +38,7 @@ def test_clerk_day_and_another_department_sees_nothing(site, page_for):
     page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
         "link", name="Akte anlegen"
     ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Akte anlegen")
     choice = page.eval_on_selector(
         "#aktenplan-liste",
         "list => [...list.options].find(o => o.value.startsWith('32.10 ')).value",

@@ -29,7 +29,8 @@ def test_dropped_files_upload_with_a_progress_bar_each(site, page_for):
     zone.evaluate(
         DROP, [["abgelegt-1.txt", "Erste abgelegte Datei"], ["abgelegt-2.txt", "Zweite Datei"]]
     )
-    progress = page.locator("[data-progress]")
+    # The upload form's own list (each document row has one for new versions too).
+    progress = page.locator("form:has([data-dropzone]) > [data-progress]")
     expect(progress.get_by_text("2 von 2 Dateien hochgeladen.")).to_be_visible()
     expect(progress.locator("progress")).to_have_count(2)
     # Dropped outside any Vorgang: "ohne Vorgang" (unless one is chosen in the form); the
