@@ -111,7 +111,10 @@ def test_the_grant_form_shows_all_errors_and_focuses_the_first(site, page_for):
     summary = form.get_by_role("alert")
     expect(summary).to_contain_text("Bitte prüfen Sie diese 2 Angaben:")
     expect(summary.get_by_role("link")).to_have_text(
-        ["Bitte geben Sie das Amt an (Name oder Kennziffer).", "Das Datum muss in der Zukunft liegen."]
+        [
+            "Bitte geben Sie das Amt an (Name oder Kennziffer).",
+            "Das Datum muss in der Zukunft liegen.",
+        ]
     )
     # The focus is on the first wrong field, not at the top of the page: type and go on.
     expect(page.locator("#freigabe_amt")).to_be_focused()
