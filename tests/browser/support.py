@@ -158,3 +158,16 @@ def open_main_page(page: Any, base_url: str, key: str) -> None:
     else:
         raise KeyError(key)
     page.wait_for_load_state()
+
+
+# Drops text files onto an element, as a user dragging them from the desktop would.
+DROP = """(zone, files) => {
+    const transfer = new DataTransfer();
+    for (const [name, text] of files) {
+        transfer.items.add(new File([text], name, {type: "text/plain"}));
+    }
+    for (const type of ["dragenter", "dragover", "drop"]) {
+        zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true,
+                                                cancelable: true}));
+    }
+}"""

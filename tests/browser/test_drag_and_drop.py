@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from tests.browser.support import playwright_or_skip
+from tests.browser.support import DROP, playwright_or_skip
 
 expect = playwright_or_skip().expect
-
-DROP = """(zone, files) => {
-    const transfer = new DataTransfer();
-    for (const [name, text] of files) {
-        transfer.items.add(new File([text], name, {type: "text/plain"}));
-    }
-    for (const type of ["dragenter", "dragover", "drop"]) {
-        zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true,
-                                                cancelable: true}));
-    }
-}"""
 
 
 def test_dropped_files_upload_with_a_progress_bar_each(site, page_for):

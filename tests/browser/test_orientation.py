@@ -6,20 +6,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from tests.browser.support import axe_violations, describe_violations, playwright_or_skip
+from tests.browser.support import DROP, axe_violations, describe_violations, playwright_or_skip
 
 expect = playwright_or_skip().expect
-
-DROP = """(zone, files) => {
-    const transfer = new DataTransfer();
-    for (const [name, text] of files) {
-        transfer.items.add(new File([text], name, {type: "text/plain"}));
-    }
-    for (const type of ["dragenter", "dragover", "drop"]) {
-        zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true,
-                                                cancelable: true}));
-    }
-}"""
 
 
 def no_axe_violations(page) -> None:
