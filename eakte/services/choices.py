@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import QueryableAttribute
 
 from eakte.models import CaseFile, Department, FilePlanNode, Principal
-from eakte.models.vocabulary import PrincipalKind
+from eakte.models.vocabulary import CaseFileStatus, GlobalRole, PrincipalKind
 from eakte.services import access, audit
 from eakte.services.context import Context
 
@@ -92,6 +92,23 @@ def search_positions(
     audit.record(ctx, "file_plan.list", details={"search": True, "count": len(nodes)})
     ctx.commit()
     return nodes, own
+
+
+def search_references(ctx: Context, text: str, *, limit: int = MOST) -> list[CaseFile]:
+    """Case files of every department whose Aktenzeichen holds every word typed: for
+    records managers, who place legal holds by Aktenzeichen (metadata, not content).
+
+    Only the Aktenzeichen is searched, never the title: a title may name a person.
+    """
+    access.require_global_role(ctx, GlobalRole.RECORDS_MANAGER, "case_file.list")
+    stmt = select(CaseFile).where(
+        CaseFile.status != CaseFileStatus.DISPOSED.value,
+        *_matching(words_of(text), CaseFile.reference),
+    )
+    found = list(ctx.session.scalars(stmt.order_by(CaseFile.reference).limit(limit)))
+    audit.record(ctx, "case_file.list", details={"search": True, "count": len(found)})
+    ctx.commit()
+    return found
 
 
 def own_positions(ctx: Context, departments: Sequence[Department]) -> frozenset[str]:

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from eakte.models import CaseFile, Department, FilePlanNode, Principal
 from eakte.services import case_files as case_file_service
 from eakte.services import choices
+from eakte.services.retention import visible_title
 from eakte.web.blueprint import blp
 from eakte.web.session import actor, ctx, signed_in
 
@@ -170,6 +171,21 @@ def case_files_to_choose() -> Response:
         ctx(), text=request.args.get("q", "").strip() or None, limit=choices.MOST, cursor=None
     )
     return _answer([case_file_choice(record) for record in page.items])
+
+
+@blp.get("/auswahl/aktenzeichen")
+@signed_in
+def references_to_choose() -> Response:
+    """Aktenzeichen of all departments, for the Registratur's legal holds; the title
+    only as a hint and only where the reader may see it (confidential ones not)."""
+    found = choices.search_references(ctx(), request.args.get("q", "").strip())
+    return _answer(
+        [
+            Choice(record.reference, record.reference, record.reference, title or "")
+            for record in found
+            for title in [visible_title(ctx(), record)]
+        ]
+    )
 
 
 def departments_of_user(chosen: str = "") -> list[Department]:

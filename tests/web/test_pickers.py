@@ -129,3 +129,39 @@ def test_suggestions_show_only_what_the_user_may_choose_and_are_audited(
     assert searches and all("b" not in (e.details or {}).values() for e in searches)
     signed_out = app.test_client().get("/auswahl/personen?q=ben")
     assert signed_out.status_code == 302 and "/anmelden" in signed_out.headers["Location"]
+
+
+def test_the_registratur_picks_any_departments_aktenzeichen_for_a_hold(town, browser_for) -> None:
+    """Records managers place holds on files of every Amt: they find them by a part of the
+    Aktenzeichen, see titles only where those are not confidential, and clerks may not."""
+    open_file = town.case_file(town.ben, file_plan="50.30", department="50", title="Wohngeld Meier")
+    secret = town.case_file(
+        town.ben, file_plan="50.30", department="50", title="Wohngeld Geheim", confidential=True
+    )
+    rita = browser_for("rita")
+    answer = rita.get("/auswahl/aktenzeichen", query_string={"q": "50.30"}).get_json()
+    hints = {o["value"]: o["hint"] for o in answer["options"]}
+    assert hints == {open_file["reference"]: "Wohngeld Meier", secret["reference"]: ""}
+    # The title is never searched: it could be probed for a confidential file's name.
+    assert rita.get("/auswahl/aktenzeichen", query_string={"q": "Geheim"}).get_json() == {
+        "options": [],
+        "more": False,
+    }
+    assert browser_for("anna").get(
+        "/auswahl/aktenzeichen", query_string={"q": "50"}
+    ).status_code in (
+        403,
+        404,
+    )
+    form = page_of(rita, "/aufbewahrung")
+    assert 'data-auswahl="/auswahl/aktenzeichen"' in form
+    held = rita.post(
+        "/aufbewahrung/sperren",
+        data={
+            "csrf": csrf(form),
+            "akte": secret["reference"],
+            "grund": "Klage",
+            "formular": "sperre",
+        },
+    )
+    assert held.status_code == 302
