@@ -28,6 +28,7 @@ from eakte.models.retention import (
 from eakte.models.vocabulary import Disposition, ItemState, ProposalStatus
 from eakte.services import disposition, legal_holds, retention
 from eakte.services.disposition import APPROVALS_NEEDED
+from eakte.web import notices
 from eakte.web.blueprint import blp
 from eakte.web.formatting import count_text, date_text, parse_day
 from eakte.web.messages import DATE_HINT
@@ -65,6 +66,7 @@ MESSAGES = {
     "abgelehnt": "Der Aussonderungsvorschlag ist abgelehnt. Die Akten bleiben erhalten.",
     "uebernommen": "Die Übernahme durch das Archiv ist bestätigt.",
 }
+notices.register(MESSAGES)
 UUID_IN_TEXT = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
 REFERENCE_SEPARATORS = re.compile(r"[\n,;]+")
 
@@ -104,7 +106,9 @@ def render_page(
     proposals = disposition.list_proposals(
         ctx(), status=wanted, limit=PROPOSAL_PAGE, cursor=args.get("weiter_vorschlaege") or None
     )
-    message = _message(args.get("meldung", ""))
+    message = _message(args.get(notices.PARAM, ""))
+    if message:  # into the one status region of base.html
+        notices.show(message)
     body = render_template(
         "aufbewahrung.html",
         due=due,
@@ -117,7 +121,6 @@ def render_page(
         status=shown,
         errors=errors,
         values=values or {},
-        message=message,
         status_labels=STATUS_LABELS,
         disposition_labels=DISPOSITION_LABELS,
         item_label=_item_label,
@@ -217,7 +220,8 @@ def retention_release_hold(hold_id: uuid.UUID) -> BaseResponse:
 
 def back(message: str, *, anchor: str, **args: object) -> BaseResponse:
     values: dict[str, Any] = {key: value for key, value in args.items() if value is not None}
-    return redirect(url_for("web.retention", meldung=message, _anchor=anchor, **values))
+    values[notices.PARAM] = message
+    return redirect(url_for("web.retention", _anchor=anchor, **values))
 
 
 def _form_key(default: str) -> str:

@@ -165,3 +165,7 @@ def test_the_registratur_picks_any_departments_aktenzeichen_for_a_hold(town, bro
         },
     )
     assert held.status_code == 302
+    # The confirmation is announced in the one status region, as on every page.
+    after = page_of(rita, held.headers["Location"])
+    assert '<div id="meldung" role="status" aria-live="polite"><p class="meldung">' in after
+    assert "Die Aussonderungssperre ist gesetzt." in after
