@@ -197,3 +197,9 @@ def test_the_create_form_shows_all_its_errors_at_once(browser_for) -> None:
     assert "Bitte prüfen Sie diese 2 Angaben:" in page
     assert page.count(" autofocus") == 1
     assert re.search(r'<input id="aktenplan"[^>]*autofocus', page, re.S)
+
+
+def test_someone_without_an_amt_is_told_why_instead_of_an_empty_form(browser_for) -> None:
+    page = page_of(browser_for("rita"), "/akten/neu")
+    assert "Sie gehören keinem Amt an" in page
+    assert 'action="/akten/neu"' not in page
