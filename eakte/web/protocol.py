@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, make_response, render_template, request
 
 from eakte.services import audit_names, audit_queries, audit_verification
+from eakte.services.departments import find_department
+from eakte.web import pickers
 from eakte.web.audit_labels import ACTION_LABELS, OUTCOME_LABELS, action_for
 from eakte.web.blueprint import blp
 from eakte.web.formatting import parse_day, zone
@@ -53,8 +55,16 @@ def read_filters(args: Any) -> tuple[dict[str, str], dict[str, Any], dict[str, s
             errors["aktion"] = UNKNOWN_ACTION
         else:
             form["aktion"] = filters["action"] = code
-    if form["amt"] and "amt" not in errors:
-        filters["department"] = form["amt"]
+    if form["amt"] and "amt" not in errors:  # a name or a code, typed or picked
+        try:
+            unit = pickers.resolve_department(form["amt"])
+        except pickers.Unclear as unclear:
+            errors["amt"] = unclear.text
+        else:
+            if find_department(ctx(), unit) is None:
+                errors["amt"] = "Dieses Amt gibt es nicht."
+            else:
+                filters["department"] = unit
     if form["ergebnis"] in OUTCOME_LABELS:
         filters["outcome"] = form["ergebnis"]
     else:

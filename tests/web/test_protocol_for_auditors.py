@@ -76,6 +76,7 @@ def test_unknown_filter_entries_are_named_in_german(town, audrey) -> None:
         ({"aktion": "Akte gelsen"}, "Diese Aktion gibt es nicht."),
         ({"objekt": "99.99-9999/2099"}, "Keine Akte mit diesem Aktenzeichen"),
         ({"person": "Frau Niemand"}, "Keine Person mit diesem Namen oder Benutzernamen gefunden."),
+        ({"amt": "Raumfahrtamt"}, "Dieses Amt gibt es nicht."),
     ]:
         response = audrey.get("/protokoll", query_string=query)
         assert response.status_code == 422, query
@@ -121,3 +122,16 @@ def test_the_page_offers_the_filtered_export(town, audrey) -> None:
     assert len(links) == 2
     assert all("objekt=" in link for link in links)
     assert "Die gefilterten Ereignisse (alle Seiten)" in page
+
+
+def test_the_amt_filter_takes_the_amts_name(town, audrey) -> None:
+    """The auditor picks the Amt by its name (or code) like every other form."""
+    akte, _, _ = reads(town)
+    by_name = text_of(
+        audrey.get("/protokoll", query_string={"amt": "Ordnungsamt", "aktion": "Akte gelesen"})
+    )
+    by_code = text_of(
+        audrey.get("/protokoll", query_string={"amt": "32", "aktion": "Akte gelesen"})
+    )
+    assert rows_of(by_name) and rows_of(by_name) == rows_of(by_code)
+    assert 'data-auswahl="/auswahl/aemter"' in by_name
