@@ -57,6 +57,12 @@ def post_form(browser, page_path: str, action: str, data: dict):
     return browser.post(action, data={"csrf": token, **data})
 
 
+def grant_on_page(browser, akte_id: str, **fields: str):
+    """Freigeben on the Akte page: an Amt read-only unless `fields` say otherwise."""
+    data = {"freigabe_art": "amt", "freigabe_recht": "read", **fields}
+    return post_form(browser, f"/akten/{akte_id}", f"/akten/{akte_id}/freigaben", data)
+
+
 def approve_proposal(browser, proposal_id: str):
     """Freigeben on Aufbewahrung, and, if it is the deciding approval, the confirmation too."""
     path = f"/aufbewahrung/vorschlaege/{proposal_id}/freigeben"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.web.support import PDF, csrf, document_ids, file_stream, page_of, upload
+from tests.web.support import PDF, csrf, document_ids, file_stream, grant_on_page, page_of, upload
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -190,15 +190,7 @@ def test_the_lead_grants_department_50_and_ben_sees_the_case_file(
     lea = browser_for("lea")
     page = page_of(lea, f"/akten/{akte['id']}")
     assert 'id="freigaben"' in page and "Keine Freigaben" in page
-    response = lea.post(
-        f"/akten/{akte['id']}/freigaben",
-        data={
-            "csrf": csrf(page),
-            "freigabe_art": "amt",
-            "freigabe_amt": "50",
-            "freigabe_recht": "read",
-        },
-    )
+    response = grant_on_page(lea, akte["id"], freigabe_amt="50")
     assert response.status_code == 302
     page = page_of(lea, f"/akten/{akte['id']}")
     assert "Amt 50 Sozialamt" in page and "lesen" in page

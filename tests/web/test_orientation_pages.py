@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.web.support import csrf, document_ids, file_stream, page_of, text_of
+from tests.web.support import csrf, document_ids, file_stream, grant_on_page, page_of, text_of
 
 STATUS_REGION = re.compile(r'<div id="meldung" role="status" aria-live="polite">(.*?)</div>', re.S)
 
@@ -162,16 +162,11 @@ def test_the_status_region_shows_only_registered_texts(browser_for, akte) -> Non
 
 def test_the_grant_form_shows_all_its_errors_at_once(browser_for, akte) -> None:
     lea = browser_for("lea")
-    page = page_of(lea, f"/akten/{akte['id']}")
-    response = lea.post(
-        f"/akten/{akte['id']}/freigaben",
-        data={
-            "csrf": csrf(page),
-            "freigabe_art": "amt",
-            "freigabe_amt": "Raumfahrtamt",  # no Amt has that name or code
-            "freigabe_recht": "read",
-            "freigabe_bis": "01.01.2020",
-        },
+    response = grant_on_page(
+        lea,
+        akte["id"],
+        freigabe_amt="Raumfahrtamt",  # no Amt has that name or code
+        freigabe_bis="01.01.2020",
     )
     assert response.status_code == 422
     page = text_of(response)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tests.web.support import csrf, page_of, post_form, text_of
+from tests.web.support import grant_on_page, page_of, post_form, text_of
 
 
 def test_a_file_shared_with_my_department_is_marked_with_right_and_end_day(
@@ -15,17 +15,7 @@ def test_a_file_shared_with_my_department_is_marked_with_right_and_end_day(
     clock.set(dt.datetime(2026, 3, 3, 9, tzinfo=dt.UTC))
     akte = town.case_file(title="Gaststättenerlaubnis Hirschwirt")
     lea = browser_for("lea")
-    page = page_of(lea, f"/akten/{akte['id']}")
-    shared = lea.post(
-        f"/akten/{akte['id']}/freigaben",
-        data={
-            "csrf": csrf(page),
-            "freigabe_art": "amt",
-            "freigabe_amt": "50",
-            "freigabe_recht": "read",
-            "freigabe_bis": "31.12.2026",
-        },
-    )
+    shared = grant_on_page(lea, akte["id"], freigabe_amt="50", freigabe_bis="31.12.2026")
     assert shared.status_code == 302
     ben = browser_for("ben")
     row = re.search(
