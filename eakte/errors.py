@@ -40,6 +40,17 @@ class Reason(StrEnum):
     ISSUED_FOR_USER = "issued-for-user"  # a user's access token is theirs alone to mint
     ALREADY_APPROVED = "already-approved"  # four eyes: the same person approves only once
     DECIDING_APPROVAL = "deciding-approval"  # this approval would execute; not confirmed
+    # Geschäftsgang
+    EMPTY_STAGE = "empty-stage"
+    FINAL_SIGN_NOT_LAST = "final-sign-not-last"  # final_sign only in the last stage
+    FINAL_SIGN_NOT_LEAD = "final-sign-not-lead"  # only a lead of the owning department
+    NOBODY_IN_ROLE = "nobody-in-role"  # a department role that no one holds
+    ONE_ASSIGNEE = "one-assignee"  # a step names a principal, or a department and role
+    NOT_IN_PAST = "not-in-past"  # a due date that has already passed
+    WRONG_DECISION = "wrong-decision"  # e.g. `acknowledge` for a co-signature
+    REASON_REQUIRED = "reason-required"  # a rejection says why
+    OTHER_DEPARTMENT = "other-department"  # forward / deputy: same department only
+    NOT_DEPUTY = "not-deputy"  # no active Vertretung for the task's assignee today
 
 
 class EakteError(Exception):
@@ -126,6 +137,24 @@ class DispositionPendingError(ConflictError):
     """The case file waits for its disposition (proposed, or with the archive)."""
 
     code = "disposition-pending"
+
+
+class RoutingRunningError(ConflictError):
+    """A routing of the case file's documents is running: no closing, no disposition."""
+
+    code = "routing-running"
+
+
+class DocumentFinalError(ConflictError):
+    """The document was final-signed (schlussgezeichnet): it takes no further versions."""
+
+    code = "document-final"
+
+
+class TaskClosedError(ConflictError):
+    """The task was decided already (or closed with its routing): no second decision."""
+
+    code = "task-closed"
 
 
 class GoneError(EakteError):

@@ -20,8 +20,14 @@ from eakte.models.retention import (
     Tombstone,
 )
 from eakte.models.search import SearchOutbox, SearchState
+from eakte.models.workflow import Deputy, Notice, Routing, RoutingStep, Task
 
 __all__ = [
+    "Deputy",
+    "Notice",
+    "Routing",
+    "RoutingStep",
+    "Task",
     "ApiToken",
     "AuditCheckpoint",
     "AuditEvent",

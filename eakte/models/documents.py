@@ -36,9 +36,14 @@ class Document(Base):
     latest_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = created_at()
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"))
+    # Schlusszeichnung: the version an approved final_sign made final; no versions after it.
+    final_version: Mapped[int | None] = mapped_column(Integer)
+    final_signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    final_signed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("principal.id"))
 
     case_file: Mapped[CaseFile] = relationship()
-    created_by: Mapped[Principal | None] = relationship()
+    created_by: Mapped[Principal | None] = relationship(foreign_keys=[created_by_id])
+    final_signed_by: Mapped[Principal | None] = relationship(foreign_keys=[final_signed_by_id])
     latest: Mapped[DocumentVersion] = relationship(
         primaryjoin="and_(foreign(DocumentVersion.document_id) == Document.id, "
         "DocumentVersion.number == Document.latest_version)",

@@ -11,7 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eakte.db import Base, UTCDateTime
 from eakte.models._columns import created_at, enum_column, one_of, uuid_pk
-from eakte.models.vocabulary import ApprovalState, DepartmentRole, GlobalRole, PrincipalKind
+from eakte.models.vocabulary import (
+    ApprovalState,
+    DepartmentRole,
+    GlobalRole,
+    NotifyMode,
+    PrincipalKind,
+)
 
 
 class Department(Base):
@@ -28,7 +34,10 @@ class Department(Base):
 
 class Principal(Base):
     __tablename__ = "principal"
-    __table_args__ = (CheckConstraint(one_of("kind", PrincipalKind), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(one_of("kind", PrincipalKind), name="kind"),
+        CheckConstraint(one_of("notify", NotifyMode), name="notify"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -47,6 +56,11 @@ class Principal(Base):
     )
     password_set_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     password_set_by: Mapped[str | None] = mapped_column(String(100))
+    # E-mail notices of tasks (Geschäftsgang): where to, and how often.
+    email: Mapped[str | None] = mapped_column(String(254))
+    notify: Mapped[str] = enum_column(
+        NotifyMode, default=NotifyMode.DIGEST.value, server_default=NotifyMode.DIGEST.value
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="principal", cascade="all, delete-orphan", lazy="selectin"

@@ -95,3 +95,84 @@ class ItemState(enum.StrEnum):
     REJECTED = "rejected"  # the proposal was rejected: kept, not proposed again for this date
     EXPORTED = "exported"  # handed to the archive, destroyed once it confirms
     DESTROYED = "destroyed"
+
+
+class StepAction(enum.StrEnum):
+    """What a routing step asks of its assignee (Mitzeichnung, Schlusszeichnung, …)."""
+
+    CO_SIGN = "co_sign"
+    FINAL_SIGN = "final_sign"
+    INFORM = "inform"  # zur Kenntnis
+    PROCESS = "process"  # zur Bearbeitung
+
+
+class RoutingState(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a new version of the document was stored meanwhile
+    CANCELLED = "cancelled"
+
+
+class StepState(enum.StrEnum):
+    WAITING = "waiting"  # its stage has not been reached
+    OPEN = "open"  # a task waits in someone's inbox
+    DECIDED = "decided"
+    CLOSED = "closed"  # the routing ended before this step was decided
+
+
+class Decision(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    ACKNOWLEDGE = "acknowledge"
+    DONE = "done"
+
+
+# The decisions each step action takes; tasks outside a routing are done with `done`.
+DECISIONS_OF = {
+    StepAction.CO_SIGN: (Decision.APPROVE, Decision.REJECT),
+    StepAction.FINAL_SIGN: (Decision.APPROVE, Decision.REJECT),
+    StepAction.INFORM: (Decision.ACKNOWLEDGE,),
+    StepAction.PROCESS: (Decision.DONE,),
+}
+
+
+class TaskKind(enum.StrEnum):
+    """An inbox item: a routing step's action, or work that comes back by itself."""
+
+    CO_SIGN = "co_sign"
+    FINAL_SIGN = "final_sign"
+    INFORM = "inform"
+    PROCESS = "process"
+    REVISE = "revise"  # the starter's draft came back: rejected or superseded
+    RESUBMISSION = "resubmission"  # Wiedervorlage
+
+
+class TaskState(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"  # closed without a decision: routing ended, resubmission deleted
+
+
+class NotifyMode(enum.StrEnum):
+    """How a person hears of new tasks by e-mail."""
+
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+    OFF = "off"
+
+
+class NoticeKind(enum.StrEnum):
+    TASK_NEW = "task_new"
+    TASK_OVERDUE = "task_overdue"
+    ROUTING_COMPLETED = "routing_completed"
+    ROUTING_REJECTED = "routing_rejected"
+    ROUTING_SUPERSEDED = "routing_superseded"
+    DIGEST = "digest"  # a day's new tasks in one mail
+
+
+class NoticeState(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the retries
+    DROPPED = "dropped"  # nobody to send it to (no address, notify off, no SMTP)

@@ -102,6 +102,18 @@ REASONS: dict[Reason, str | Callable[[], str]] = {
     Reason.DECIDING_APPROVAL: (
         "Mit dieser Freigabe wird der Vorschlag ausgeführt. Bitte bestätigen Sie das zuerst."
     ),
+    Reason.EMPTY_STAGE: "Jede Stufe braucht mindestens einen Schritt.",
+    Reason.FINAL_SIGN_NOT_LAST: "Die Schlusszeichnung gehört in die letzte Stufe.",
+    Reason.FINAL_SIGN_NOT_LEAD: (
+        "Schlusszeichnen darf nur die Amtsleitung des Amtes, dem die Akte gehört."
+    ),
+    Reason.NOBODY_IN_ROLE: "In diesem Amt hat niemand diese Rolle.",
+    Reason.ONE_ASSIGNEE: "Bitte geben Sie entweder eine Person oder ein Amt mit Rolle an.",
+    Reason.NOT_IN_PAST: "Das Datum darf nicht in der Vergangenheit liegen.",
+    Reason.WRONG_DECISION: "Diese Entscheidung passt nicht zu dieser Aufgabe.",
+    Reason.REASON_REQUIRED: "Bitte begründen Sie die Ablehnung.",
+    Reason.OTHER_DEPARTMENT: "Die Person muss demselben Amt angehören.",
+    Reason.NOT_DEPUTY: "Sie vertreten diese Person heute nicht.",
     Reason.ISSUED_FOR_USER: "Zugangsschlüssel für Benutzerkonten stellt nur die Person selbst "
     "aus; die Verwaltung stellt sie für Dienstkonten aus.",
 }
